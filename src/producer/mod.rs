@@ -1,0 +1,14 @@
+//! The producer's public API (the Java `org.apache.kafka.clients.producer`
+//! package): configuration, records, futures, partitioners.
+//!
+//! The network thread and `KafkaProducer` itself are not built yet; what is
+//! here can be used and tested without a socket.
+
+pub mod config;
+pub mod future;
+pub mod partitioner;
+pub mod record;
+
+pub(crate) mod internals;
+
+// re-exports are added as the pieces land

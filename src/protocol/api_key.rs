@@ -1,0 +1,1 @@
+//! API keys and version negotiation (filled by the protocol work).

@@ -1,0 +1,1 @@
+//! One module per API the producer speaks (filled by the protocol work).
