@@ -2,3 +2,4 @@
 //! `org.apache.kafka.clients.producer.internals` package), crate-private.
 
 pub(crate) mod buffer_pool;
+pub(crate) mod built_in_partitioner;
