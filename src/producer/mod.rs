@@ -12,3 +12,4 @@ pub mod record;
 pub(crate) mod internals;
 
 // re-exports are added as the pieces land
+pub use partitioner::{Partitioner, RoundRobinPartitioner};
