@@ -2,7 +2,8 @@
 //! (the Java vectors are checked in `tests/record_vectors.rs`).
 
 use super::*;
-use crate::record::{Compression, MemoryRecordsBuilder};
+use crate::error::Error;
+use crate::record::{Compression, Header, MemoryRecordsBuilder};
 
 /// Timestamp, key and value of a record to append.
 type Input<'a> = (i64, Option<&'a [u8]>, Option<&'a [u8]>);
