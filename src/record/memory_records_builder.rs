@@ -279,6 +279,12 @@ impl MemoryRecordsBuilder {
                 "Invalid negative timestamp {timestamp}"
             )));
         }
+        if self.num_records == i32::MAX {
+            return Err(Error::Other(format!(
+                "Maximum number of records per batch exceeded, max records: {}",
+                i32::MAX
+            )));
+        }
         let offset_delta = match self.last_offset_delta {
             None => 0,
             Some(d) => d
@@ -335,6 +341,12 @@ impl MemoryRecordsBuilder {
         if self.built {
             return Ok(());
         }
+        validate_producer_state(
+            self.producer_id,
+            self.producer_epoch,
+            self.base_sequence,
+            self.transactional,
+        )?;
         self.close_for_appends()?;
         let Sink::Sealed(buf) = &mut self.sink else {
             return Err(Error::Other("record batch buffer lost".into()));
@@ -396,6 +408,27 @@ impl MemoryRecordsBuilder {
     }
 }
 
+/// Java's `MemoryRecordsBuilder.validateProducerState`, run when a batch is
+/// closed: a producer id needs an epoch and a sequence, and a transactional
+/// batch needs a producer id.
+fn validate_producer_state(
+    producer_id: i64,
+    epoch: i16,
+    base_sequence: i32,
+    transactional: bool,
+) -> Result<()> {
+    let reason = if transactional && producer_id == NO_PRODUCER_ID {
+        "Cannot write transactional messages without a valid producer ID"
+    } else if producer_id != NO_PRODUCER_ID && epoch == NO_PRODUCER_EPOCH {
+        "Invalid negative producer epoch"
+    } else if producer_id != NO_PRODUCER_ID && base_sequence < 0 {
+        "Invalid negative sequence number used"
+    } else {
+        return Ok(());
+    };
+    Err(Error::Other(reason.into()))
+}
+
 /// Recomputes the CRC of a built v2 batch in place.
 fn update_crc(batch: &mut [u8]) {
     let crc = crc32c(&batch[ATTRIBUTES_OFFSET..]);
@@ -417,6 +450,8 @@ pub fn rewrite_producer_state(
             "cannot rewrite the producer state of an empty batch".into(),
         ));
     }
+    // Java re-validates when the reopened builder is closed again.
+    validate_producer_state(producer_id, epoch, base_sequence, transactional)?;
     batch[PRODUCER_ID_OFFSET..PRODUCER_ID_OFFSET + 8].copy_from_slice(&producer_id.to_be_bytes());
     batch[PRODUCER_EPOCH_OFFSET..PRODUCER_EPOCH_OFFSET + 2].copy_from_slice(&epoch.to_be_bytes());
     batch[BASE_SEQUENCE_OFFSET..BASE_SEQUENCE_OFFSET + 4]
@@ -497,6 +532,22 @@ mod tests {
             u32::from_be_bytes(bytes[17..21].try_into().unwrap()),
             crc32c(&bytes[21..])
         );
+    }
+
+    #[test]
+    fn producer_state_is_validated_at_close_as_java_does() {
+        for (pid, epoch, seq, txn) in [(-1, -1, -1, true), (5, -1, 0, false), (5, 0, -1, false)] {
+            let mut b = builder(1024);
+            b.append(1, None, Some(b"v"), &[]).unwrap();
+            b.set_producer_state(pid, epoch, seq, txn).unwrap();
+            assert!(b.close().is_err(), "{pid} {epoch} {seq} {txn}");
+            assert!(!b.is_built());
+        }
+        let mut bytes = builder(1024);
+        bytes.append(1, None, Some(b"v"), &[]).unwrap();
+        let mut bytes = bytes.build().unwrap();
+        assert!(rewrite_producer_state(&mut bytes, 5, -1, 0, false).is_err());
+        assert!(rewrite_producer_state(&mut bytes, 5, 0, 0, true).is_ok());
     }
 
     #[test]

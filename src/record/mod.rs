@@ -4,17 +4,21 @@
 //! * [`MemoryRecordsBuilder`] writes one `RecordBatch` v2 into a pooled
 //!   buffer, with Java's size estimates so batches fill exactly as Java's do;
 //! * [`default_record`] encodes one record and computes its sizes;
-//! * [`compression`] names every Kafka codec and implements those built so far.
+//! * [`compression`] names every Kafka codec and implements those built so far;
+//! * [`record_batch`] reads batches back from untrusted bytes ([`RecordBatch`],
+//!   [`RecordBatches`]), for tests, the mock broker and log readers.
 //!
 //! No sockets, threads, locks or clock: timestamps are given by the caller.
 
 pub mod compression;
 pub mod default_record;
 pub mod memory_records_builder;
+pub mod record_batch;
 
 pub use compression::{Compression, CompressionType};
 pub use default_record::Header;
 pub use memory_records_builder::MemoryRecordsBuilder;
+pub use record_batch::{OwnedRecord, Record, RecordBatch, RecordBatches, RecordHeader, Records};
 
 /// Bytes of the v2 batch header (`RECORD_BATCH_OVERHEAD`).
 pub const RECORD_BATCH_OVERHEAD: usize = 61;
@@ -65,22 +69,29 @@ pub const COMPRESSION_CODEC_MASK: i16 = 0x07;
 
 /// Java's `DefaultRecordBatch.incrementSequence`: sequences run from 0 to
 /// `i32::MAX` and wrap to 0.
+///
+/// Uses Java's `int` arithmetic (wrapping), so deltas read from untrusted
+/// bytes, even negative ones, give Java's answer instead of overflowing.
 #[must_use]
 pub fn increment_sequence(sequence: i32, increment: i32) -> i32 {
-    if sequence > i32::MAX - increment {
-        increment - (i32::MAX - sequence) - 1
+    if sequence > i32::MAX.wrapping_sub(increment) {
+        increment
+            .wrapping_sub(i32::MAX.wrapping_sub(sequence))
+            .wrapping_sub(1)
     } else {
-        sequence + increment
+        sequence.wrapping_add(increment)
     }
 }
 
-/// Java's `DefaultRecordBatch.decrementSequence`.
+/// Java's `DefaultRecordBatch.decrementSequence` (wrapping like Java's `int`).
 #[must_use]
 pub fn decrement_sequence(sequence: i32, decrement: i32) -> i32 {
     if sequence < decrement {
-        i32::MAX - (decrement - sequence) + 1
+        i32::MAX
+            .wrapping_sub(decrement.wrapping_sub(sequence))
+            .wrapping_add(1)
     } else {
-        sequence - decrement
+        sequence.wrapping_sub(decrement)
     }
 }
 
