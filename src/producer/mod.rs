@@ -12,3 +12,7 @@ pub mod record;
 pub(crate) mod internals;
 
 // re-exports are added as the pieces land
+pub use config::{
+    Acks, BootstrapServer, ClientDnsLookup, MetadataRecoveryStrategy, PartitionerKind,
+    ProducerConfig, ProducerConfigBuilder, RecordingLevel, SerializerClass,
+};
