@@ -2,8 +2,8 @@
 //! default and validator, in Java's definition order (`ProducerConfig`'s
 //! `ConfigDef`, with `CommonClientConfigs`, `SslConfigs` and `SaslConfigs`).
 //!
-//! The public constants name the producer keys; the crate-internal [`DEFS`]
-//! table drives parsing, validation, `to_properties` and `Debug`, so a key
+//! The public constants name the producer keys; the crate-internal tables
+//! drive parsing, validation, `to_properties` and `Debug`, so a key
 //! has one definition. Defaults are written in Java's string form and go
 //! through the same parser and validator as user values (a unit test checks
 //! that every default is valid, as Java's `ConfigKey` constructor does).

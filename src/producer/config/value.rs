@@ -32,7 +32,8 @@ impl fmt::Debug for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Value::Password(_) => f.write_str(HIDDEN),
-            other => fmt::Debug::fmt(&other.to_properties_string(), f),
+            Value::Null => f.write_str("null"),
+            other => fmt::Debug::fmt(&other.to_properties_string().unwrap_or_default(), f),
         }
     }
 }
@@ -274,6 +275,8 @@ mod tests {
     fn passwords_never_print() {
         let v = Value::Password("s3cret".into());
         assert_eq!(format!("{v:?}"), "[hidden]");
+        assert_eq!(format!("{:?}", Value::Long(5)), "\"5\"");
+        assert_eq!(format!("{:?}", Value::Null), "null");
         assert_eq!(v.to_properties_string().as_deref(), Some("[hidden]"));
         assert_eq!(v.to_java_log_string(), "[hidden]");
     }
