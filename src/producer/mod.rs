@@ -11,5 +11,8 @@ pub mod record;
 
 pub(crate) mod internals;
 
-// re-exports are added as the pieces land
+pub use config::{
+    Acks, BootstrapServer, ClientDnsLookup, MetadataRecoveryStrategy, PartitionerKind,
+    ProducerConfig, ProducerConfigBuilder, RecordingLevel, SerializerClass,
+};
 pub use partitioner::{Partitioner, RoundRobinPartitioner};
