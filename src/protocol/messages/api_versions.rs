@@ -29,6 +29,19 @@ pub struct ApiVersionsRequest {
 }
 
 impl ApiVersionsRequest {
+    /// The name this client sends in `client_software_name`. Brokers accept
+    /// only `[a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?` here.
+    pub const CLIENT_SOFTWARE_NAME: &'static str = "kafka-producer-rs";
+
+    /// The request this client sends: its software name and crate version.
+    #[must_use]
+    pub fn this_client() -> Self {
+        ApiVersionsRequest {
+            client_software_name: Self::CLIENT_SOFTWARE_NAME.to_owned(),
+            client_software_version: env!("CARGO_PKG_VERSION").to_owned(),
+        }
+    }
+
     /// Appends the body at `version`. Below v3 the body is empty.
     pub fn encode(&self, out: &mut Vec<u8>, version: i16) -> Result<(), EncodeError> {
         check_encode_version("ApiVersionsRequest", VERSIONS, version)?;
@@ -328,5 +341,28 @@ impl Response for ApiVersionsResponse {
     }
     fn encode(&self, out: &mut Vec<u8>, version: i16) -> Result<(), EncodeError> {
         ApiVersionsResponse::encode(self, out, version)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The broker's pattern `[a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?`.
+    fn broker_accepts(s: &str) -> bool {
+        let ok_end = |c: char| c.is_ascii_alphanumeric();
+        let ok_mid = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '.';
+        s.starts_with(ok_end) && s.ends_with(ok_end) && s.chars().all(ok_mid)
+    }
+
+    #[test]
+    fn this_client_sends_names_the_broker_accepts() {
+        let req = ApiVersionsRequest::this_client();
+        assert!(broker_accepts(&req.client_software_name));
+        assert!(broker_accepts(&req.client_software_version));
+        assert!(!broker_accepts("bad name"));
+        let mut out = Vec::new();
+        req.encode(&mut out, 2).unwrap();
+        assert!(out.is_empty(), "v0-v2 bodies are empty");
     }
 }

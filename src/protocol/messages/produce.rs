@@ -91,6 +91,15 @@ impl<'a> ProduceRequest<'a> {
     pub fn encode(&self, out: &mut Vec<u8>, version: i16) -> Result<(), EncodeError> {
         check_encode_version("ProduceRequest", VERSIONS, version)?;
         let flexible = version >= FLEXIBLE_FROM;
+        // One reservation for the record bytes, which dominate the request,
+        // instead of repeated growth while copying them.
+        let records: usize = self
+            .topic_data
+            .iter()
+            .flat_map(|t| &t.partition_data)
+            .map(|p| p.records.map_or(0, <[u8]>::len) + 16)
+            .sum();
+        out.reserve(records + 64);
         out.put_string_flex(
             self.transactional_id.as_deref(),
             flexible,
