@@ -210,7 +210,7 @@ fn hostile_counts_are_refused_naming_the_field() {
         ))
     );
     // Nested: one topic "t" with 1000 partitions but 30 bytes left (a
-    // partition takes at least 30 bytes at v3).
+    // partition takes at least 22 bytes at v3: index, error, two int64s).
     let mut bytes = Vec::new();
     bytes.put_i32(1);
     bytes.put_nullable_string(Some("t"), "t").unwrap();
