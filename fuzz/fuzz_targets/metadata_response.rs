@@ -1,0 +1,10 @@
+//! Fuzzes `MetadataResponse::decode` at every version (see `src/lib.rs`).
+
+#![no_main]
+
+use kafka_producer::protocol::messages::metadata::MetadataResponse;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    kafka_producer_fuzz::response::<MetadataResponse>(data);
+});

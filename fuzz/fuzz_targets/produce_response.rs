@@ -1,0 +1,10 @@
+//! Fuzzes `ProduceResponse::decode` at every version (see `src/lib.rs`).
+
+#![no_main]
+
+use kafka_producer::protocol::messages::produce::ProduceResponse;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    kafka_producer_fuzz::response::<ProduceResponse>(data);
+});
