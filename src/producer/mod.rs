@@ -12,3 +12,5 @@ pub mod record;
 pub(crate) mod internals;
 
 // re-exports are added as the pieces land
+pub use future::SendFuture;
+pub use record::RecordMetadata;

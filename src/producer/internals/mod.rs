@@ -1,2 +1,5 @@
 //! The producer's machinery (the Java
 //! `org.apache.kafka.clients.producer.internals` package), crate-private.
+
+pub(crate) mod producer_batch;
+pub(crate) mod transaction_manager;
