@@ -14,3 +14,4 @@ pub(crate) mod internals;
 // re-exports are added as the pieces land
 pub use future::SendFuture;
 pub use record::RecordMetadata;
+pub use partitioner::{Partitioner, RoundRobinPartitioner};
