@@ -70,6 +70,7 @@ pub(crate) struct RecordErrors {
 
 impl RecordErrors {
     /// Errors for the listed batch indexes; every other record gets `other`.
+    #[allow(dead_code)] // built by the sender from produce responses
     pub(crate) fn new(mut by_index: Vec<(i32, Error)>, other: Error) -> Self {
         by_index.sort_by_key(|(i, _)| *i);
         RecordErrors { by_index, other }
@@ -85,6 +86,7 @@ impl RecordErrors {
 
 /// How a batch ended.
 #[derive(Debug, Clone)]
+#[allow(dead_code)] // `Split` comes with batch splitting
 pub(crate) enum BatchOutcome {
     /// The broker appended the batch. `log_append_time` is -1 unless the
     /// topic uses `LogAppendTime`; `base_offset` is -1 when unknown.
@@ -123,6 +125,7 @@ impl BatchOutcome {
 /// Java's `ProducerBatch.FinalState`, kept for the log messages about
 /// completions that arrive after the first one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(dead_code)] // `Succeeded` is set by the sender
 pub(crate) enum FinalState {
     /// Aborted by the client (forced close, transaction abort).
     Aborted,
@@ -416,6 +419,7 @@ impl RecordHandle {
     }
 }
 
+#[allow(dead_code)] // `Failed` is made by `SendFuture::failed`
 enum FutureState {
     Pending(RecordHandle),
     Failed(Error),
@@ -471,6 +475,7 @@ impl SendFuture {
 
     /// A future that already failed: the record was rejected before it
     /// reached a batch (Java `FutureFailure`).
+    #[allow(dead_code)] // used by KafkaProducer::send
     pub(crate) fn failed(error: Error) -> Self {
         SendFuture {
             state: FutureState::Failed(error),

@@ -13,5 +13,5 @@ pub(crate) mod internals;
 
 // re-exports are added as the pieces land
 pub use future::SendFuture;
-pub use record::RecordMetadata;
 pub use partitioner::{Partitioner, RoundRobinPartitioner};
+pub use record::RecordMetadata;

@@ -1,6 +1,7 @@
 //! The producer's machinery (the Java
 //! `org.apache.kafka.clients.producer.internals` package), crate-private.
 
+pub(crate) mod accumulator;
 pub(crate) mod buffer_pool;
 pub(crate) mod built_in_partitioner;
 pub(crate) mod producer_batch;

@@ -196,6 +196,7 @@ impl ProducerBatch {
 
     /// Completes the batch successfully (Java `complete`). Returns whether
     /// this call completed it.
+    #[allow(dead_code)] // used by the sender (next issue)
     pub(crate) fn complete(&mut self, base_offset: i64, log_append_time: i64) -> bool {
         self.done(
             BatchOutcome::Success {
@@ -256,6 +257,7 @@ impl ProducerBatch {
     }
 
     /// Whether the batch has been completed, successfully or not.
+    #[allow(dead_code)] // used by the sender (next issue)
     pub(crate) fn is_done(&self) -> bool {
         self.result.final_state().is_some()
     }
@@ -336,6 +338,7 @@ impl ProducerBatch {
     }
 
     /// Bytes asked of the pool for this batch.
+    #[allow(dead_code)] // used by the sender (next issue)
     pub(crate) fn initial_capacity(&self) -> usize {
         self.initial_capacity
     }
@@ -368,6 +371,7 @@ impl ProducerBatch {
     }
 
     /// Whether the batch is being retried (Java `inRetry`).
+    #[allow(dead_code)] // used by the sender (next issue)
     pub(crate) fn in_retry(&self) -> bool {
         self.retry
     }
@@ -423,6 +427,7 @@ impl ProducerBatch {
     }
 
     /// Sequence of the last record (Java `lastSequence`).
+    #[allow(dead_code)] // used by the sender (next issue)
     pub(crate) fn last_sequence(&self) -> i32 {
         crate::record::increment_sequence(self.base_sequence(), self.record_count - 1)
     }
