@@ -50,6 +50,8 @@ pub(crate) mod ready_drain;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_concurrency;
+#[cfg(test)]
 mod tests_expiry;
 #[cfg(test)]
 mod tests_ready_drain;
@@ -252,6 +254,9 @@ pub(crate) struct RecordAccumulator {
     muted: Mutex<HashSet<TopicPartition>>,
     drain_index: Mutex<HashMap<i32, usize>>,
     next_batch_expiry: Mutex<Option<Instant>>,
+    /// Tests replace the partitioners' random source (Java's `mockRandom`).
+    #[cfg(test)]
+    partitioner_random: Mutex<Option<Arc<dyn Fn() -> i32 + Send + Sync>>>,
 }
 
 impl std::fmt::Debug for RecordAccumulator {
@@ -294,6 +299,8 @@ impl RecordAccumulator {
             muted: Mutex::new(HashSet::new()),
             drain_index: Mutex::new(HashMap::new()),
             next_batch_expiry: Mutex::new(None),
+            #[cfg(test)]
+            partitioner_random: Mutex::new(None),
         })
     }
 
@@ -319,8 +326,29 @@ impl RecordAccumulator {
         self.topics
             .write()
             .entry(topic.clone())
-            .or_insert_with(|| Arc::new(TopicInfo::new(topic, self.config.batch_size)))
+            .or_insert_with(|| Arc::new(self.new_topic_info(topic)))
             .clone()
+    }
+
+    #[cfg(not(test))]
+    fn new_topic_info(&self, topic: Arc<str>) -> TopicInfo {
+        TopicInfo::new(topic, self.config.batch_size)
+    }
+
+    #[cfg(test)]
+    fn new_topic_info(&self, topic: Arc<str>) -> TopicInfo {
+        let mut info = TopicInfo::new(topic, self.config.batch_size);
+        if let Some(random) = self.partitioner_random.lock().clone() {
+            info.partitioner = info.partitioner.with_random(Box::new(move || random()));
+        }
+        info
+    }
+
+    /// Makes the partitioners of topics created from now on draw from
+    /// `random`.
+    #[cfg(test)]
+    pub(crate) fn set_partitioner_random(&self, random: Arc<dyn Fn() -> i32 + Send + Sync>) {
+        *self.partitioner_random.lock() = Some(random);
     }
 
     /// The deque of a partition, if it has one.

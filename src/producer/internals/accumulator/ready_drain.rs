@@ -39,12 +39,12 @@ pub(crate) struct ReadyCheckResult {
 }
 
 /// What `ready` looked at in one partition's first batch.
-struct HeadState {
-    waited: Duration,
-    backing_off: bool,
-    attempts: u32,
-    deque_size: usize,
-    full: bool,
+pub(super) struct HeadState {
+    pub(super) waited: Duration,
+    pub(super) backing_off: bool,
+    pub(super) attempts: u32,
+    pub(super) deque_size: usize,
+    pub(super) full: bool,
 }
 
 /// What `drain` does with one partition.
@@ -165,7 +165,7 @@ impl RecordAccumulator {
 
     /// Java `batchReady`: adds the leader when the partition is sendable,
     /// else shortens the next check delay to when it may become so.
-    fn batch_ready(
+    pub(super) fn batch_ready(
         &self,
         exhausted: bool,
         tp: &TopicPartition,
