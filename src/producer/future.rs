@@ -1,6 +1,6 @@
 //! Completion of sent records: the public [`SendFuture`] (Java
 //! `FutureRecordMetadata` and `FutureFailure`) and the batch-level one-shot
-//! slot it waits on, [`ProduceRequestResult`] (crate-internal).
+//! slot it waits on, `ProduceRequestResult` (crate-internal).
 //!
 //! ```text
 //!   ProducerBatch ──owns── thunks (callbacks, in append order)
@@ -18,7 +18,7 @@
 //! callbacks of the batch have run.
 //!
 //! A batch that is split after `MESSAGE_TOO_LARGE` completes its slot with
-//! [`BatchOutcome::Split`]: every record's future then follows to the slot
+//! `BatchOutcome::Split`: every record's future then follows to the slot
 //! of the new batch that holds it, and callbacks still waiting in the old
 //! slot move there too, so the public API does not change when splitting
 //! is added.
