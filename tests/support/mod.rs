@@ -8,7 +8,10 @@ use std::path::PathBuf;
 
 /// Path of a file in `tests/data/`.
 pub fn data_path(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests").join("data").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("data")
+        .join(name)
 }
 
 /// Lowercase hex of `bytes`.
@@ -19,7 +22,10 @@ pub fn hex(bytes: &[u8]) -> String {
 /// Bytes of a hex string; panics on malformed hex (test data is trusted).
 pub fn unhex(s: &str) -> Vec<u8> {
     assert!(s.len() % 2 == 0, "odd hex length");
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex")).collect()
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
+        .collect()
 }
 
 /// The JSON objects of a `.jsonl` vector file, comment lines skipped.
