@@ -1,1 +1,799 @@
-//! (being built)
+//! Completion of sent records: the public [`SendFuture`] (Java
+//! `FutureRecordMetadata` and `FutureFailure`) and the batch-level one-shot
+//! slot it waits on, `ProduceRequestResult` (crate-internal).
+//!
+//! ```text
+//!   ProducerBatch ──owns── thunks (callbacks, in append order)
+//!        │ close() hands them over
+//!        ▼
+//!   ProduceRequestResult  (one per batch, shared by Arc)
+//!     complete(outcome):  outcome set once ─▶ callbacks run in order ─▶ waiters wake
+//!        ▲          ▲
+//!   SendFuture  SendFuture ...   (slot + index in batch: nothing allocated per record)
+//! ```
+//!
+//! The order is Java's `completeFutureAndFireCallbacks`: the outcome is
+//! recorded first, then every callback runs, and only then do blocked
+//! `get` calls return, so a caller that sees its future done knows the
+//! callbacks of the batch have run.
+//!
+//! A batch that is split after `MESSAGE_TOO_LARGE` completes its slot with
+//! `BatchOutcome::Split`: every record's future then follows to the slot
+//! of the new batch that holds it, and callbacks still waiting in the old
+//! slot move there too, so the public API does not change when splitting
+//! is added.
+
+use std::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::{Condvar, Mutex};
+
+use crate::common::TopicPartition;
+use crate::error::Error;
+use crate::producer::record::RecordMetadata;
+use crate::record::NO_TIMESTAMP;
+use crate::util::clock::Clock;
+
+/// A send callback: called once, on the network thread, with the record's
+/// metadata or the error that failed it.
+pub(crate) type RecordCallback = Box<dyn FnOnce(Result<RecordMetadata, Error>) + Send + 'static>;
+
+/// A callback waiting for its batch, with what it needs to build the
+/// record's metadata (Java `Thunk`). Only records sent with a callback
+/// have one.
+pub(crate) struct Thunk {
+    pub(crate) index: i32,
+    pub(crate) timestamp: i64,
+    pub(crate) key_size: i32,
+    pub(crate) value_size: i32,
+    pub(crate) callback: RecordCallback,
+}
+
+impl fmt::Debug for Thunk {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Thunk")
+            .field("index", &self.index)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Errors of individual records of a failed batch (Java's `recordErrors`
+/// of a partition response): the listed records get their own error, the
+/// others `other`.
+#[derive(Debug, Clone)]
+pub(crate) struct RecordErrors {
+    by_index: Vec<(i32, Error)>,
+    other: Error,
+}
+
+impl RecordErrors {
+    /// Errors for the listed batch indexes; every other record gets `other`.
+    #[allow(dead_code)] // built by the sender from produce responses
+    pub(crate) fn new(mut by_index: Vec<(i32, Error)>, other: Error) -> Self {
+        by_index.sort_by_key(|(i, _)| *i);
+        RecordErrors { by_index, other }
+    }
+
+    fn error_for(&self, index: i32) -> &Error {
+        match self.by_index.binary_search_by_key(&index, |(i, _)| *i) {
+            Ok(pos) => &self.by_index[pos].1,
+            Err(_) => &self.other,
+        }
+    }
+}
+
+/// How a batch ended.
+#[derive(Debug, Clone)]
+#[allow(dead_code)] // `Split` comes with batch splitting
+pub(crate) enum BatchOutcome {
+    /// The broker appended the batch. `log_append_time` is -1 unless the
+    /// topic uses `LogAppendTime`; `base_offset` is -1 when unknown.
+    Success {
+        base_offset: i64,
+        log_append_time: i64,
+    },
+    /// The batch failed; every record gets `error` unless `record_errors`
+    /// says otherwise.
+    Failed {
+        error: Error,
+        record_errors: Option<RecordErrors>,
+    },
+    /// The batch was split; record `i` now lives at `targets[i]`
+    /// (slot, index in the new batch).
+    Split(Vec<(Arc<ProduceRequestResult>, i32)>),
+}
+
+impl BatchOutcome {
+    fn error_for(&self, index: i32) -> Option<Error> {
+        match self {
+            BatchOutcome::Failed {
+                error,
+                record_errors,
+            } => Some(
+                record_errors
+                    .as_ref()
+                    .map_or(error, |r| r.error_for(index))
+                    .clone(),
+            ),
+            _ => None,
+        }
+    }
+}
+
+/// Java's `ProducerBatch.FinalState`, kept for the log messages about
+/// completions that arrive after the first one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(dead_code)] // `Succeeded` is set by the sender
+pub(crate) enum FinalState {
+    /// Aborted by the client (forced close, transaction abort).
+    Aborted,
+    /// Failed: error response, expiry.
+    Failed,
+    /// Acknowledged by the broker.
+    Succeeded,
+}
+
+struct SlotState {
+    outcome: Option<Arc<BatchOutcome>>,
+    final_state: Option<FinalState>,
+    /// Java's latch: set after the callbacks have run.
+    completed: bool,
+    thunks: Vec<Thunk>,
+}
+
+/// The completion slot shared by one batch and all its records' futures
+/// (Java `ProduceRequestResult`): set once, then every waiter wakes.
+pub(crate) struct ProduceRequestResult {
+    tp: TopicPartition,
+    clock: Arc<dyn Clock>,
+    state: Mutex<SlotState>,
+    done: Condvar,
+}
+
+impl fmt::Debug for ProduceRequestResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = self.state.lock();
+        f.debug_struct("ProduceRequestResult")
+            .field("tp", &self.tp)
+            .field("final_state", &s.final_state)
+            .field("completed", &s.completed)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ProduceRequestResult {
+    /// An empty slot for a batch of `tp`. The clock turns `get_timeout`
+    /// durations into deadlines.
+    pub(crate) fn new(tp: TopicPartition, clock: Arc<dyn Clock>) -> Arc<Self> {
+        Arc::new(ProduceRequestResult {
+            tp,
+            clock,
+            state: Mutex::new(SlotState {
+                outcome: None,
+                final_state: None,
+                completed: false,
+                thunks: Vec::new(),
+            }),
+            done: Condvar::new(),
+        })
+    }
+
+    /// The batch's topic-partition.
+    pub(crate) fn topic_partition(&self) -> &TopicPartition {
+        &self.tp
+    }
+
+    /// Hands over callbacks from the batch. If the slot is already set
+    /// (the batch was completed while these were still in the batch, e.g.
+    /// aborted while being drained) they run at once with its outcome, so
+    /// no callback is ever lost.
+    pub(crate) fn add_thunks(&self, thunks: Vec<Thunk>) {
+        if thunks.is_empty() {
+            return;
+        }
+        let outcome = {
+            let mut s = self.state.lock();
+            match &s.outcome {
+                None => {
+                    s.thunks.extend(thunks);
+                    return;
+                }
+                Some(outcome) => outcome.clone(),
+            }
+        };
+        self.fire(&outcome, thunks);
+    }
+
+    /// Sets the outcome unless one is already set, runs the callbacks in
+    /// append order, then wakes every waiter. Returns whether this call set
+    /// it; later completions are logged and ignored (Java's `done`).
+    pub(crate) fn complete(&self, outcome: BatchOutcome, final_state: Option<FinalState>) -> bool {
+        let outcome = Arc::new(outcome);
+        let thunks = {
+            let mut s = self.state.lock();
+            if s.outcome.is_some() {
+                match (s.final_state, final_state) {
+                    (Some(FinalState::Succeeded), _) => log::error!(
+                        "a batch for {} that succeeded must not change state again (to {:?}); this is a bug in the client",
+                        self.tp,
+                        final_state
+                    ),
+                    (previous, Some(FinalState::Succeeded)) => log::debug!(
+                        "produce response for {} succeeded after the batch had already been {:?}",
+                        self.tp,
+                        previous
+                    ),
+                    (previous, _) => log::debug!(
+                        "ignored state transition {:?} -> {:?} for a batch of {}",
+                        previous,
+                        final_state,
+                        self.tp
+                    ),
+                }
+                return false;
+            }
+            s.outcome = Some(outcome.clone());
+            s.final_state = final_state;
+            std::mem::take(&mut s.thunks)
+        };
+        self.fire(&outcome, thunks);
+        self.state.lock().completed = true;
+        self.done.notify_all();
+        true
+    }
+
+    /// Runs callbacks with an outcome (or forwards them after a split).
+    fn fire(&self, outcome: &BatchOutcome, thunks: Vec<Thunk>) {
+        if let BatchOutcome::Split(targets) = outcome {
+            for mut thunk in thunks {
+                match usize::try_from(thunk.index)
+                    .ok()
+                    .and_then(|i| targets.get(i))
+                {
+                    Some((slot, new_index)) => {
+                        thunk.index = *new_index;
+                        slot.add_thunks(vec![thunk]);
+                    }
+                    None => log::error!(
+                        "record {} of a split batch for {} has no new batch; this is a bug in the client",
+                        thunk.index,
+                        self.tp
+                    ),
+                }
+            }
+            return;
+        }
+        for thunk in thunks {
+            let result = self.record_result(
+                outcome,
+                thunk.index,
+                thunk.timestamp,
+                thunk.key_size,
+                thunk.value_size,
+            );
+            let callback = thunk.callback;
+            // A panicking callback must not keep the other records' callbacks
+            // from running nor their futures from waking (Java catches and
+            // logs exceptions from callbacks too).
+            if catch_unwind(AssertUnwindSafe(move || callback(result))).is_err() {
+                log::error!(
+                    "error executing user-provided callback on message for topic-partition '{}'",
+                    self.tp
+                );
+            }
+        }
+    }
+
+    /// The result of one record once the outcome is known (not for `Split`).
+    fn record_result(
+        &self,
+        outcome: &BatchOutcome,
+        index: i32,
+        timestamp: i64,
+        key_size: i32,
+        value_size: i32,
+    ) -> Result<RecordMetadata, Error> {
+        match outcome {
+            BatchOutcome::Success {
+                base_offset,
+                log_append_time,
+            } => {
+                let timestamp = if *log_append_time != NO_TIMESTAMP {
+                    *log_append_time
+                } else {
+                    timestamp
+                };
+                Ok(RecordMetadata::new(
+                    self.tp.clone(),
+                    *base_offset,
+                    index,
+                    timestamp,
+                    key_size,
+                    value_size,
+                ))
+            }
+            other => Err(other.error_for(index).unwrap_or_else(|| {
+                Error::Other(format!(
+                    "record of a split batch for {} not resolved",
+                    self.tp
+                ))
+            })),
+        }
+    }
+
+    /// Whether the outcome is set and the callbacks have run.
+    pub(crate) fn is_completed(&self) -> bool {
+        self.state.lock().completed
+    }
+
+    /// The final state, once set.
+    pub(crate) fn final_state(&self) -> Option<FinalState> {
+        self.state.lock().final_state
+    }
+
+    /// Blocks until completed or the deadline (`None`: no deadline) passes;
+    /// returns whether it completed.
+    pub(crate) fn await_until(&self, deadline: Option<Instant>) -> bool {
+        let mut s = self.state.lock();
+        while !s.completed {
+            match deadline {
+                None => self.done.wait(&mut s),
+                Some(d) => {
+                    if self.done.wait_until(&mut s, d).timed_out() {
+                        return s.completed;
+                    }
+                }
+            }
+        }
+        true
+    }
+
+    /// The deadline `timeout` from now on this slot's clock (`None` when it
+    /// overflows, i.e. no deadline).
+    pub(crate) fn deadline_after(&self, timeout: Duration) -> Option<Instant> {
+        self.clock.now().checked_add(timeout)
+    }
+
+    fn outcome(&self) -> Option<Arc<BatchOutcome>> {
+        let s = self.state.lock();
+        if s.completed {
+            s.outcome.clone()
+        } else {
+            None
+        }
+    }
+}
+
+/// One record inside a batch: the batch's slot and the record's index, plus
+/// what its metadata reports.
+#[derive(Clone)]
+struct RecordHandle {
+    result: Arc<ProduceRequestResult>,
+    index: i32,
+    timestamp: i64,
+    key_size: i32,
+    value_size: i32,
+}
+
+/// What resolving a completed handle gave.
+enum Resolved {
+    Done(Result<RecordMetadata, Error>),
+    /// The batch was split: follow the record to its new batch.
+    Moved(RecordHandle),
+}
+
+impl RecordHandle {
+    /// Called once the slot is completed.
+    fn resolve(&self) -> Resolved {
+        let Some(outcome) = self.result.outcome() else {
+            return Resolved::Done(Err(Error::Other(
+                "record future resolved before its batch completed".into(),
+            )));
+        };
+        if let BatchOutcome::Split(targets) = &*outcome {
+            return match usize::try_from(self.index)
+                .ok()
+                .and_then(|i| targets.get(i))
+            {
+                Some((slot, index)) => Resolved::Moved(RecordHandle {
+                    result: slot.clone(),
+                    index: *index,
+                    ..self.clone()
+                }),
+                None => Resolved::Done(Err(Error::Other(format!(
+                    "record {} of a split batch for {} has no new batch",
+                    self.index,
+                    self.result.topic_partition()
+                )))),
+            };
+        }
+        Resolved::Done(self.result.record_result(
+            &outcome,
+            self.index,
+            self.timestamp,
+            self.key_size,
+            self.value_size,
+        ))
+    }
+}
+
+#[allow(dead_code)] // `Failed` is made by `SendFuture::failed`
+enum FutureState {
+    Pending(RecordHandle),
+    Failed(Error),
+}
+
+/// The result of one sent record, available once its batch completes
+/// (Java's `Future<RecordMetadata>` returned by `send`).
+///
+/// [`SendFuture::get`] blocks until the broker acknowledged the record's
+/// batch or the batch failed. A record's future shares its batch's
+/// completion slot, so futures cost no allocation per record. When a future
+/// reports done, the send callbacks of its whole batch have already run.
+///
+/// Calling `get` from inside a send callback on a record of the same batch
+/// would wait for itself; callbacks must not do that.
+pub struct SendFuture {
+    state: FutureState,
+}
+
+impl fmt::Debug for SendFuture {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.state {
+            FutureState::Pending(h) => f
+                .debug_struct("SendFuture")
+                .field("topic_partition", h.result.topic_partition())
+                .field("batch_index", &h.index)
+                .field("done", &self.is_done())
+                .finish(),
+            FutureState::Failed(e) => f.debug_struct("SendFuture").field("error", e).finish(),
+        }
+    }
+}
+
+impl SendFuture {
+    /// The future of record `index` of the batch completing `result`.
+    pub(crate) fn new(
+        result: Arc<ProduceRequestResult>,
+        index: i32,
+        timestamp: i64,
+        key_size: i32,
+        value_size: i32,
+    ) -> Self {
+        SendFuture {
+            state: FutureState::Pending(RecordHandle {
+                result,
+                index,
+                timestamp,
+                key_size,
+                value_size,
+            }),
+        }
+    }
+
+    /// A future that already failed: the record was rejected before it
+    /// reached a batch (Java `FutureFailure`).
+    #[allow(dead_code)] // used by KafkaProducer::send
+    pub(crate) fn failed(error: Error) -> Self {
+        SendFuture {
+            state: FutureState::Failed(error),
+        }
+    }
+
+    /// Blocks until the record's batch completes; returns the record's
+    /// metadata or the error that failed it.
+    pub fn get(self) -> Result<RecordMetadata, Error> {
+        match self.state {
+            FutureState::Failed(e) => Err(e),
+            FutureState::Pending(mut handle) => loop {
+                handle.result.await_until(None);
+                match handle.resolve() {
+                    Resolved::Done(r) => return r,
+                    Resolved::Moved(next) => handle = next,
+                }
+            },
+        }
+    }
+
+    /// Like [`get`](Self::get) but waits at most `timeout`; fails with
+    /// [`Error::Timeout`] if the batch has not completed by then (the
+    /// future stays usable).
+    pub fn get_timeout(&self, timeout: Duration) -> Result<RecordMetadata, Error> {
+        let mut handle = match &self.state {
+            FutureState::Failed(e) => return Err(e.clone()),
+            FutureState::Pending(h) => h.clone(),
+        };
+        let deadline = handle.result.deadline_after(timeout);
+        loop {
+            if !handle.result.await_until(deadline) {
+                return Err(Error::Timeout(format!(
+                    "Timeout after waiting for {} ms.",
+                    timeout.as_millis()
+                )));
+            }
+            match handle.resolve() {
+                Resolved::Done(r) => return r,
+                Resolved::Moved(next) => handle = next,
+            }
+        }
+    }
+
+    /// Whether [`get`](Self::get) would return without blocking.
+    #[must_use]
+    pub fn is_done(&self) -> bool {
+        let mut handle = match &self.state {
+            FutureState::Failed(_) => return true,
+            FutureState::Pending(h) => h.clone(),
+        };
+        loop {
+            if !handle.result.is_completed() {
+                return false;
+            }
+            match handle.resolve() {
+                Resolved::Done(_) => return true,
+                Resolved::Moved(next) => handle = next,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::error_code::ErrorCode;
+    use crate::util::clock::MockClock;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn slot() -> Arc<ProduceRequestResult> {
+        ProduceRequestResult::new(TopicPartition::new("t", 1), Arc::new(MockClock::default()))
+    }
+
+    type Log = Arc<Mutex<Vec<(i32, Result<RecordMetadata, Error>)>>>;
+
+    fn thunk(index: i32, log: &Log) -> Thunk {
+        let log = log.clone();
+        Thunk {
+            index,
+            timestamp: 1000 + i64::from(index),
+            key_size: 1,
+            value_size: 2,
+            callback: Box::new(move |r| log.lock().push((index, r))),
+        }
+    }
+
+    #[test]
+    fn success_gives_base_plus_index_and_create_time() {
+        let s = slot();
+        let f0 = SendFuture::new(s.clone(), 0, 1000, 1, -1);
+        let f2 = SendFuture::new(s.clone(), 2, 1002, -1, 5);
+        assert!(!f0.is_done());
+        assert!(s.complete(
+            BatchOutcome::Success {
+                base_offset: 40,
+                log_append_time: -1
+            },
+            Some(FinalState::Succeeded)
+        ));
+        assert!(f0.is_done());
+        let m = f2.get().unwrap();
+        assert_eq!((m.offset(), m.timestamp()), (42, 1002));
+        assert_eq!(
+            (m.serialized_key_size(), m.serialized_value_size()),
+            (-1, 5)
+        );
+        assert_eq!(f0.get().unwrap().offset(), 40);
+    }
+
+    #[test]
+    fn log_append_time_replaces_create_time() {
+        let s = slot();
+        let f = SendFuture::new(s.clone(), 1, 1000, 1, 1);
+        s.complete(
+            BatchOutcome::Success {
+                base_offset: 0,
+                log_append_time: 77,
+            },
+            Some(FinalState::Succeeded),
+        );
+        assert_eq!(f.get_timeout(Duration::ZERO).unwrap().timestamp(), 77);
+    }
+
+    #[test]
+    fn first_completion_wins() {
+        let s = slot();
+        let f = SendFuture::new(s.clone(), 0, 1, 1, 1);
+        assert!(s.complete(
+            BatchOutcome::Failed {
+                error: Error::Timeout("expired".into()),
+                record_errors: None
+            },
+            Some(FinalState::Failed)
+        ));
+        assert!(!s.complete(
+            BatchOutcome::Success {
+                base_offset: 1,
+                log_append_time: -1
+            },
+            Some(FinalState::Succeeded)
+        ));
+        assert!(matches!(f.get(), Err(Error::Timeout(_))));
+        assert_eq!(s.final_state(), Some(FinalState::Failed));
+    }
+
+    #[test]
+    fn callbacks_run_in_order_before_waiters_wake() {
+        let s = slot();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        s.add_thunks(vec![thunk(0, &log), thunk(1, &log), thunk(3, &log)]);
+        s.complete(
+            BatchOutcome::Success {
+                base_offset: 10,
+                log_append_time: -1,
+            },
+            Some(FinalState::Succeeded),
+        );
+        let log = log.lock();
+        let got: Vec<(i32, i64)> = log
+            .iter()
+            .map(|(i, r)| (*i, r.as_ref().unwrap().offset()))
+            .collect();
+        assert_eq!(got, vec![(0, 10), (1, 11), (3, 13)]);
+    }
+
+    #[test]
+    fn waiter_blocked_in_get_sees_callbacks_done() {
+        let s = slot();
+        let ran = Arc::new(AtomicUsize::new(0));
+        let r2 = ran.clone();
+        s.add_thunks(vec![Thunk {
+            index: 0,
+            timestamp: 0,
+            key_size: -1,
+            value_size: -1,
+            callback: Box::new(move |_| {
+                r2.fetch_add(1, Ordering::SeqCst);
+            }),
+        }]);
+        let f = SendFuture::new(s.clone(), 0, 0, -1, -1);
+        let ran2 = ran.clone();
+        let waiter = std::thread::spawn(move || {
+            let r = f.get();
+            (r.is_ok(), ran2.load(Ordering::SeqCst))
+        });
+        s.complete(
+            BatchOutcome::Success {
+                base_offset: 0,
+                log_append_time: -1,
+            },
+            Some(FinalState::Succeeded),
+        );
+        assert_eq!(waiter.join().unwrap(), (true, 1));
+    }
+
+    #[test]
+    fn per_record_errors() {
+        let s = slot();
+        let f0 = SendFuture::new(s.clone(), 0, 0, 1, 1);
+        let f1 = SendFuture::new(s.clone(), 1, 0, 1, 1);
+        s.complete(
+            BatchOutcome::Failed {
+                error: Error::broker(ErrorCode::INVALID_RECORD),
+                record_errors: Some(RecordErrors::new(
+                    vec![(1, Error::broker(ErrorCode::INVALID_TIMESTAMP))],
+                    Error::Other("part of a batch with invalid records".into()),
+                )),
+            },
+            Some(FinalState::Failed),
+        );
+        assert!(matches!(f0.get(), Err(Error::Other(_))));
+        assert_eq!(
+            f1.get().unwrap_err().code(),
+            Some(ErrorCode::INVALID_TIMESTAMP)
+        );
+    }
+
+    #[test]
+    fn late_thunks_run_immediately() {
+        let s = slot();
+        s.complete(
+            BatchOutcome::Failed {
+                error: Error::Closed("forced".into()),
+                record_errors: None,
+            },
+            Some(FinalState::Aborted),
+        );
+        let log = Arc::new(Mutex::new(Vec::new()));
+        s.add_thunks(vec![thunk(0, &log)]);
+        assert!(matches!(log.lock()[0].1, Err(Error::Closed(_))));
+    }
+
+    #[test]
+    fn panicking_callback_does_not_block_the_others() {
+        let s = slot();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        s.add_thunks(vec![
+            Thunk {
+                index: 0,
+                timestamp: 0,
+                key_size: -1,
+                value_size: -1,
+                callback: Box::new(|_| panic!("user bug")),
+            },
+            thunk(1, &log),
+        ]);
+        let f = SendFuture::new(s.clone(), 1, 0, -1, -1);
+        s.complete(
+            BatchOutcome::Success {
+                base_offset: 0,
+                log_append_time: -1,
+            },
+            Some(FinalState::Succeeded),
+        );
+        assert_eq!(log.lock().len(), 1);
+        assert!(f.is_done());
+    }
+
+    #[test]
+    fn timeout_when_not_done_and_failed_form() {
+        let s = slot();
+        let f = SendFuture::new(s, 0, 0, -1, -1);
+        assert!(matches!(
+            f.get_timeout(Duration::from_millis(1)),
+            Err(Error::Timeout(m)) if m.contains("1 ms")
+        ));
+        assert!(!f.is_done());
+        let failed = SendFuture::failed(Error::RecordTooLarge("big".into()));
+        assert!(failed.is_done());
+        assert!(matches!(
+            failed.get_timeout(Duration::ZERO),
+            Err(Error::RecordTooLarge(_))
+        ));
+    }
+
+    #[test]
+    fn split_batches_chain_futures_and_callbacks() {
+        let old = slot();
+        let a = slot();
+        let b = slot();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        old.add_thunks(vec![thunk(0, &log), thunk(2, &log)]);
+        let f2 = SendFuture::new(old.clone(), 2, 1002, 1, 2);
+        old.complete(
+            BatchOutcome::Split(vec![(a.clone(), 0), (a.clone(), 1), (b.clone(), 0)]),
+            None,
+        );
+        assert!(!f2.is_done());
+        b.complete(
+            BatchOutcome::Success {
+                base_offset: 500,
+                log_append_time: -1,
+            },
+            Some(FinalState::Succeeded),
+        );
+        assert!(f2.is_done());
+        assert_eq!(f2.get().unwrap().offset(), 500);
+        assert_eq!(log.lock().len(), 1);
+        a.complete(
+            BatchOutcome::Success {
+                base_offset: 100,
+                log_append_time: -1,
+            },
+            Some(FinalState::Succeeded),
+        );
+        let offsets: Vec<(i32, i64)> = log
+            .lock()
+            .iter()
+            .map(|(i, r)| (*i, r.as_ref().unwrap().offset()))
+            .collect();
+        assert_eq!(offsets, vec![(2, 500), (0, 100)]);
+    }
+
+    #[test]
+    fn send_future_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<SendFuture>();
+        check::<Arc<ProduceRequestResult>>();
+    }
+}

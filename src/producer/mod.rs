@@ -15,4 +15,6 @@ pub use config::{
     Acks, BootstrapServer, ClientDnsLookup, MetadataRecoveryStrategy, PartitionerKind,
     ProducerConfig, ProducerConfigBuilder, RecordingLevel, SerializerClass,
 };
+pub use future::SendFuture;
 pub use partitioner::{Partitioner, RoundRobinPartitioner};
+pub use record::RecordMetadata;

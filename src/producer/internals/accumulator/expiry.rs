@@ -1,0 +1,212 @@
+//! Batches leaving the accumulator other than by drain, and coming back:
+//! delivery-timeout expiry ([`RecordAccumulator::expired_batches`]),
+//! retries ([`RecordAccumulator::reenqueue`], in sequence order with
+//! idempotence) and aborts (forced close, transaction errors).
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use crate::error::Error;
+use crate::producer::future::{BatchOutcome, FinalState};
+use crate::producer::internals::producer_batch::ProducerBatch;
+
+use super::RecordAccumulator;
+
+impl RecordAccumulator {
+    /// Forgets the earliest expiry time; [`expired_batches`](Self::expired_batches)
+    /// recomputes it.
+    pub(crate) fn reset_next_batch_expiry_time(&self) {
+        *self.next_batch_expiry.lock() = None;
+    }
+
+    /// When the earliest queued batch reaches the delivery timeout, as
+    /// found by the last [`expired_batches`](Self::expired_batches); `None`
+    /// when unknown or none.
+    pub(crate) fn next_expiry_time(&self) -> Option<Instant> {
+        *self.next_batch_expiry.lock()
+    }
+
+    fn maybe_update_next_batch_expiry_time(&self, batch: &ProducerBatch) {
+        match batch.created().checked_add(self.config.delivery_timeout) {
+            Some(at) => {
+                let mut next = self.next_batch_expiry.lock();
+                *next = Some(next.map_or(at, |n| n.min(at)));
+            }
+            // Java guards the same overflow.
+            None => log::warn!(
+                "Skipping next batch expiry time update due to addition overflow: deliveryTimeoutMs={}",
+                self.config.delivery_timeout.as_millis()
+            ),
+        }
+    }
+
+    /// Removes and returns the queued batches that reached
+    /// `delivery.timeout.ms` since creation, oldest first per partition
+    /// (Java `expiredBatches`). Their records are discarded; the caller
+    /// fails them and deallocates them.
+    pub(crate) fn expired_batches(&self, now: Instant) -> Vec<ProducerBatch> {
+        let mut expired = Vec::new();
+        self.for_each_deque(|dq| {
+            let mut dq = dq.lock();
+            // In sending order: once a batch is not expired, the ones
+            // behind it, created later, are not either.
+            while let Some(first) = dq.front() {
+                if first.has_reached_delivery_timeout(self.config.delivery_timeout, now) {
+                    if let Some(mut batch) = dq.pop_front() {
+                        batch.abort_record_appends();
+                        expired.push(batch);
+                    }
+                } else {
+                    self.maybe_update_next_batch_expiry_time(first);
+                    break;
+                }
+            }
+        });
+        expired
+    }
+
+    /// Puts a batch back for another attempt, at the head of its deque
+    /// (Java `reenqueue`). With idempotence it goes where its sequence
+    /// belongs among the other retried batches. The delivery timeout is
+    /// checked by the caller before.
+    pub(crate) fn reenqueue(&self, mut batch: ProducerBatch, now: Instant) {
+        batch.reenqueued(now);
+        let dq = self.get_or_create_deque(batch.topic_partition());
+        let mut dq = dq.lock();
+        if self.transaction_manager.is_some() {
+            self.insert_in_sequence_order(&mut dq, batch);
+        } else {
+            dq.push_front(batch);
+        }
+    }
+
+    /// Java `insertInSequenceOrder`. Batches retried after several
+    /// requests were in flight come back one at a time and maybe out of
+    /// order; the deque's head stays sorted by sequence, before the batches
+    /// that never had one.
+    fn insert_in_sequence_order(&self, dq: &mut VecDeque<ProducerBatch>, batch: ProducerBatch) {
+        // Java throws here (a client bug); the batch is queued anyway so
+        // that it is not lost.
+        if !batch.has_sequence() {
+            log::error!(
+                "Trying to re-enqueue a batch which doesn't have a sequence even though idempotency is enabled: {:?}",
+                batch
+            );
+        } else if let Some(tm) = &self.transaction_manager {
+            if !tm.has_inflight_batches(batch.topic_partition()) {
+                log::error!(
+                    "We are re-enqueueing a batch which is not tracked as part of the in flight requests. batch.topicPartition: {}; batch.baseSequence: {}",
+                    batch.topic_partition(),
+                    batch.base_sequence()
+                );
+            }
+        }
+        let position = dq
+            .iter()
+            .take_while(|b| b.has_sequence() && b.base_sequence() < batch.base_sequence())
+            .count();
+        if position > 0 {
+            log::debug!(
+                "Reordered incoming batch with sequence {} for partition {}. It was placed in the queue at position {}",
+                batch.base_sequence(),
+                batch.topic_partition(),
+                position
+            );
+        }
+        dq.insert(position, batch);
+    }
+
+    /// Fails every unfinished batch, queued or in flight, because the
+    /// producer is closed forcefully (Java `abortIncompleteBatches`). Call
+    /// after [`close`](Self::close): it repeats until no append is running,
+    /// so none slips a batch in behind it.
+    pub(crate) fn abort_incomplete_batches(&self) {
+        let error = || Error::Closed("Producer is closed forcefully.".to_owned());
+        loop {
+            self.abort_batches(&error());
+            if self.appends_in_progress.load(Ordering::SeqCst) == 0 {
+                break;
+            }
+            std::thread::yield_now();
+        }
+        // No append can start a batch any more (they see `closed`); one last
+        // pass catches a batch made by the last append.
+        self.abort_batches(&error());
+        self.topics.write().clear();
+    }
+
+    /// Fails every batch incomplete when called, with `reason` (Java
+    /// `abortBatches`): queued batches are taken out, failed and
+    /// deallocated; drained ones (owned by the sender) are failed through
+    /// their completion slot and forgotten, and the sender still hands them
+    /// to [`deallocate`](Self::deallocate) for their memory. Batches created
+    /// after the call started are left alone.
+    pub(crate) fn abort_batches(&self, reason: &Error) {
+        let mut incomplete: HashMap<u64, _> = self.incomplete.all().into_iter().collect();
+        let mut queued = Vec::new();
+        self.for_each_deque(|dq| {
+            let mut dq = dq.lock();
+            if dq.iter().all(|b| !incomplete.contains_key(&b.id())) {
+                return;
+            }
+            let mut keep = VecDeque::with_capacity(dq.len());
+            for mut batch in dq.drain(..) {
+                if incomplete.remove(&batch.id()).is_some() {
+                    batch.abort_record_appends();
+                    queued.push(batch);
+                } else {
+                    keep.push_back(batch);
+                }
+            }
+            *dq = keep;
+        });
+        // Callbacks run outside the deque locks.
+        for mut batch in queued {
+            batch.abort(reason.clone());
+            self.deallocate(batch);
+        }
+        // What is left was drained. Completing a slot twice is a no-op, so
+        // a batch the sender completed meanwhile keeps its outcome.
+        for (id, result) in incomplete {
+            result.complete(
+                BatchOutcome::Failed {
+                    error: reason.clone(),
+                    record_errors: None,
+                },
+                Some(FinalState::Aborted),
+            );
+            self.incomplete.remove(id);
+        }
+    }
+
+    /// Fails the batches not yet drained (Java `abortUndrainedBatches`,
+    /// used on abortable transaction errors): with idempotence, those
+    /// without a sequence; otherwise those not yet built.
+    pub(crate) fn abort_undrained_batches(&self, reason: &Error) {
+        let idempotent = self.transaction_manager.is_some();
+        let mut aborted = Vec::new();
+        self.for_each_deque(|dq| {
+            let mut dq = dq.lock();
+            let mut keep = VecDeque::with_capacity(dq.len());
+            for mut batch in dq.drain(..) {
+                let undrained = if idempotent {
+                    !batch.has_sequence()
+                } else {
+                    !batch.is_closed()
+                };
+                if undrained {
+                    batch.abort_record_appends();
+                    aborted.push(batch);
+                } else {
+                    keep.push_back(batch);
+                }
+            }
+            *dq = keep;
+        });
+        for mut batch in aborted {
+            batch.abort(reason.clone());
+            self.deallocate(batch);
+        }
+    }
+}

@@ -1,0 +1,497 @@
+//! The [`RecordAccumulator`] (Java `RecordAccumulator`, Kafka 4.3): the
+//! per-partition queues of batches between caller threads and the network
+//! thread.
+//!
+//! ```text
+//!  caller threads                         network thread (Sender)
+//!  append(topic, partition | -1, ...)     ready(cluster, now)  -> nodes, delay, unknown leaders
+//!    topics ─▶ TopicInfo                  drain(cluster, nodes, max, now) -> batches per node
+//!      partitioner (sticky, adaptive)     expired_batches(now), reenqueue(batch)
+//!      batches: partition ─▶ Mutex<VecDeque<ProducerBatch>>
+//!                 append at the back        take from the front
+//!    BufferPool::allocate (outside locks)   deallocate(batch) ─▶ BufferPool
+//!  flush: begin_flush + await_flush_completion (waits on `incomplete`)
+//! ```
+//!
+//! Files: [`append`] (the caller side), [`ready_drain`] (what the sender
+//! sends next), [`expiry`] (delivery timeout, retries, aborts), [`backoff`]
+//! (Java's `ExponentialBackoff`).
+//!
+//! # Locks
+//!
+//! The append path takes no global lock: it reads the topic map and the
+//! topic's partition map under `parking_lot::RwLock` *read* locks (written
+//! only when a topic or partition is seen for the first time; Java uses
+//! copy-on-write maps there), then locks only its partition's deque. The
+//! incomplete set is sharded and touched once per batch, not per record.
+//! Lock order: topic map → partition map → deque → partitioner / transaction
+//! manager / incomplete shard. No map lock is ever taken while a deque is
+//! locked.
+//!
+//! # Ownership of batches
+//!
+//! A batch lives in its deque until drained; then the sender owns it until
+//! it completes it and hands it to [`RecordAccumulator::deallocate`]. The
+//! incomplete set keeps each unfinished batch's completion slot (not the
+//! batch), which is enough for `flush` to wait on every batch and for
+//! `abort_incomplete_batches` to fail drained, in-flight batches: their
+//! callbacks moved into the slot when they were drained. A slot completes
+//! once, whoever gets there first.
+
+// The Sender and KafkaProducer (next issue) are the users; drop this once
+// they have landed.
+#![allow(dead_code)]
+
+pub(crate) mod append;
+pub(crate) mod backoff;
+pub(crate) mod expiry;
+pub(crate) mod ready_drain;
+
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_concurrency;
+#[cfg(test)]
+mod tests_expiry;
+#[cfg(test)]
+mod tests_ready_drain;
+
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::{Mutex, RwLock};
+
+use crate::common::{Cluster, TopicPartition};
+use crate::error::Error;
+use crate::producer::future::ProduceRequestResult;
+use crate::producer::internals::buffer_pool::BufferPool;
+use crate::producer::internals::built_in_partitioner::BuiltInPartitioner;
+use crate::producer::internals::producer_batch::ProducerBatch;
+use crate::producer::internals::transaction_manager::TransactionManager;
+use crate::record::Compression;
+use crate::util::clock::Clock;
+
+use backoff::{ExponentialBackoff, RETRY_BACKOFF_EXP_BASE, RETRY_BACKOFF_JITTER};
+
+/// The settings the accumulator takes from the producer configuration.
+#[derive(Debug, Clone)]
+pub(crate) struct AccumulatorConfig {
+    /// `batch.size`: the size of pooled batch buffers.
+    pub(crate) batch_size: usize,
+    /// `compression.type` and level.
+    pub(crate) compression: Compression,
+    /// `linger.ms`.
+    pub(crate) linger: Duration,
+    /// `retry.backoff.ms`.
+    pub(crate) retry_backoff: Duration,
+    /// `retry.backoff.max.ms`.
+    pub(crate) retry_backoff_max: Duration,
+    /// Random spread of the retry backoff (Java's fixed 0.2; tests use 0).
+    pub(crate) retry_backoff_jitter: f64,
+    /// `delivery.timeout.ms`.
+    pub(crate) delivery_timeout: Duration,
+    /// `partitioner.adaptive.partitioning.enable`.
+    pub(crate) enable_adaptive_partitioning: bool,
+    /// `partitioner.availability.timeout.ms`; zero turns it off.
+    pub(crate) partition_availability_timeout: Duration,
+}
+
+impl AccumulatorConfig {
+    /// Java's defaults for everything but the batch size and codec.
+    pub(crate) fn new(batch_size: usize, compression: Compression) -> Self {
+        AccumulatorConfig {
+            batch_size,
+            compression,
+            linger: Duration::from_millis(5),
+            retry_backoff: Duration::from_millis(100),
+            retry_backoff_max: Duration::from_millis(1000),
+            retry_backoff_jitter: RETRY_BACKOFF_JITTER,
+            delivery_timeout: Duration::from_millis(120_000),
+            enable_adaptive_partitioning: true,
+            partition_availability_timeout: Duration::ZERO,
+        }
+    }
+}
+
+/// One partition's queue of batches.
+pub(crate) type Deque = Mutex<VecDeque<ProducerBatch>>;
+
+/// Per-topic state (Java `TopicInfo`).
+pub(crate) struct TopicInfo {
+    topic: Arc<str>,
+    batches: RwLock<HashMap<i32, Arc<Deque>>>,
+    partitioner: BuiltInPartitioner,
+    /// Java's `CompressionRatioEstimator` for this topic and codec, as
+    /// `f32` bits; starts at 1.0.
+    compression_ratio: AtomicU32,
+}
+
+impl TopicInfo {
+    fn new(topic: Arc<str>, batch_size: usize) -> Self {
+        TopicInfo {
+            partitioner: BuiltInPartitioner::new(topic.clone(), batch_size),
+            topic,
+            batches: RwLock::new(HashMap::new()),
+            compression_ratio: AtomicU32::new(1.0f32.to_bits()),
+        }
+    }
+
+    fn deque(&self, partition: i32) -> Option<Arc<Deque>> {
+        self.batches.read().get(&partition).cloned()
+    }
+
+    fn get_or_create_deque(&self, partition: i32) -> Arc<Deque> {
+        if let Some(dq) = self.deque(partition) {
+            return dq;
+        }
+        self.batches
+            .write()
+            .entry(partition)
+            .or_insert_with(|| Arc::new(Mutex::new(VecDeque::new())))
+            .clone()
+    }
+
+    fn compression_ratio(&self) -> f32 {
+        f32::from_bits(self.compression_ratio.load(Ordering::Relaxed))
+    }
+
+    /// Java's `CompressionRatioEstimator.updateEstimation`: worse ratios are
+    /// taken at once (at least +0.05), better ones slowly (-0.005 a batch).
+    fn update_compression_ratio(&self, observed: f32) {
+        const IMPROVING_STEP: f32 = 0.005;
+        const DETERIORATE_STEP: f32 = 0.05;
+        let _ = self
+            .compression_ratio
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |bits| {
+                let current = f32::from_bits(bits);
+                let next = if observed > current {
+                    (current + DETERIORATE_STEP).max(observed)
+                } else if observed < current {
+                    (current - IMPROVING_STEP).max(observed)
+                } else {
+                    current
+                };
+                Some(next.to_bits())
+            });
+    }
+}
+
+/// When a node last had data ready and last could be drained (Java
+/// `NodeLatencyStats`), for `partitioner.availability.timeout.ms`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NodeLatencyStats {
+    pub(crate) ready_time: Instant,
+    pub(crate) drain_time: Instant,
+}
+
+/// Completion slots of every batch not yet deallocated (Java
+/// `IncompleteBatches`), sharded so that threads creating batches for
+/// different partitions rarely meet on one lock.
+struct IncompleteBatches {
+    shards: Vec<Mutex<HashMap<u64, Arc<ProduceRequestResult>>>>,
+}
+
+const INCOMPLETE_SHARDS: usize = 16;
+
+impl IncompleteBatches {
+    fn new() -> Self {
+        IncompleteBatches {
+            shards: (0..INCOMPLETE_SHARDS)
+                .map(|_| Mutex::new(HashMap::new()))
+                .collect(),
+        }
+    }
+
+    fn shard(&self, id: u64) -> &Mutex<HashMap<u64, Arc<ProduceRequestResult>>> {
+        let mut h = DefaultHasher::new();
+        id.hash(&mut h);
+        &self.shards[(h.finish() % INCOMPLETE_SHARDS as u64) as usize]
+    }
+
+    fn add(&self, batch: &ProducerBatch) {
+        self.shard(batch.id())
+            .lock()
+            .insert(batch.id(), batch.result().clone());
+    }
+
+    fn remove(&self, id: u64) -> bool {
+        self.shard(id).lock().remove(&id).is_some()
+    }
+
+    fn all(&self) -> Vec<(u64, Arc<ProduceRequestResult>)> {
+        let mut out = Vec::new();
+        for shard in &self.shards {
+            out.extend(shard.lock().iter().map(|(id, r)| (*id, r.clone())));
+        }
+        out
+    }
+
+    fn is_empty(&self) -> bool {
+        self.shards.iter().all(|s| s.lock().is_empty())
+    }
+}
+
+/// The record accumulator. Shared as `Arc` by caller threads and the
+/// network thread.
+pub(crate) struct RecordAccumulator {
+    config: AccumulatorConfig,
+    retry_backoff: ExponentialBackoff,
+    pool: Arc<BufferPool>,
+    transaction_manager: Option<Arc<TransactionManager>>,
+    clock: Arc<dyn Clock>,
+    closed: AtomicBool,
+    flushes_in_progress: AtomicUsize,
+    appends_in_progress: AtomicUsize,
+    topics: RwLock<HashMap<Arc<str>, Arc<TopicInfo>>>,
+    incomplete: IncompleteBatches,
+    // Touched by the network thread only (Java leaves them unsynchronized);
+    // the locks are never contended.
+    node_stats: Mutex<HashMap<i32, NodeLatencyStats>>,
+    muted: Mutex<HashSet<TopicPartition>>,
+    drain_index: Mutex<HashMap<i32, usize>>,
+    next_batch_expiry: Mutex<Option<Instant>>,
+    /// Tests replace the partitioners' random source (Java's `mockRandom`).
+    #[cfg(test)]
+    partitioner_random: Mutex<Option<Arc<dyn Fn() -> i32 + Send + Sync>>>,
+}
+
+impl std::fmt::Debug for RecordAccumulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecordAccumulator")
+            .field("config", &self.config)
+            .field("closed", &self.closed.load(Ordering::Relaxed))
+            .field("pool", &self.pool)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RecordAccumulator {
+    /// An accumulator taking buffers from `pool`. Fails if the codec is not
+    /// supported by this build.
+    pub(crate) fn new(
+        config: AccumulatorConfig,
+        pool: Arc<BufferPool>,
+        transaction_manager: Option<Arc<TransactionManager>>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, Error> {
+        config.compression.kind().ensure_supported()?;
+        Ok(RecordAccumulator {
+            retry_backoff: ExponentialBackoff::new(
+                config.retry_backoff,
+                RETRY_BACKOFF_EXP_BASE,
+                config.retry_backoff_max,
+                config.retry_backoff_jitter,
+            ),
+            config,
+            pool,
+            transaction_manager,
+            clock,
+            closed: AtomicBool::new(false),
+            flushes_in_progress: AtomicUsize::new(0),
+            appends_in_progress: AtomicUsize::new(0),
+            topics: RwLock::new(HashMap::new()),
+            incomplete: IncompleteBatches::new(),
+            node_stats: Mutex::new(HashMap::new()),
+            muted: Mutex::new(HashSet::new()),
+            drain_index: Mutex::new(HashMap::new()),
+            next_batch_expiry: Mutex::new(None),
+            #[cfg(test)]
+            partitioner_random: Mutex::new(None),
+        })
+    }
+
+    /// The settings.
+    pub(crate) fn config(&self) -> &AccumulatorConfig {
+        &self.config
+    }
+
+    /// The buffer pool.
+    pub(crate) fn pool(&self) -> &Arc<BufferPool> {
+        &self.pool
+    }
+
+    fn topic_info(&self, topic: &str) -> Option<Arc<TopicInfo>> {
+        self.topics.read().get(topic).cloned()
+    }
+
+    fn get_or_create_topic_info(&self, topic: &str) -> Arc<TopicInfo> {
+        if let Some(info) = self.topic_info(topic) {
+            return info;
+        }
+        let topic: Arc<str> = Arc::from(topic);
+        self.topics
+            .write()
+            .entry(topic.clone())
+            .or_insert_with(|| Arc::new(self.new_topic_info(topic)))
+            .clone()
+    }
+
+    #[cfg(not(test))]
+    fn new_topic_info(&self, topic: Arc<str>) -> TopicInfo {
+        TopicInfo::new(topic, self.config.batch_size)
+    }
+
+    #[cfg(test)]
+    fn new_topic_info(&self, topic: Arc<str>) -> TopicInfo {
+        let mut info = TopicInfo::new(topic, self.config.batch_size);
+        if let Some(random) = self.partitioner_random.lock().clone() {
+            info.partitioner = info.partitioner.with_random(Box::new(move || random()));
+        }
+        info
+    }
+
+    /// Makes the partitioners of topics created from now on draw from
+    /// `random`.
+    #[cfg(test)]
+    pub(crate) fn set_partitioner_random(&self, random: Arc<dyn Fn() -> i32 + Send + Sync>) {
+        *self.partitioner_random.lock() = Some(random);
+    }
+
+    /// The deque of a partition, if it has one.
+    pub(crate) fn deque(&self, tp: &TopicPartition) -> Option<Arc<Deque>> {
+        self.topic_info(tp.topic())?.deque(tp.partition())
+    }
+
+    fn get_or_create_deque(&self, tp: &TopicPartition) -> Arc<Deque> {
+        self.get_or_create_topic_info(tp.topic())
+            .get_or_create_deque(tp.partition())
+    }
+
+    /// Calls `f` on every deque. The map read locks are held meanwhile,
+    /// which only delays the creation of new topics and partitions.
+    fn for_each_deque(&self, mut f: impl FnMut(&Deque)) {
+        let topics = self.topics.read();
+        for info in topics.values() {
+            let batches = info.batches.read();
+            for dq in batches.values() {
+                f(dq);
+            }
+        }
+    }
+
+    /// Returns a finished batch's memory to the pool and forgets it (Java
+    /// `deallocate`). Split batches own memory outside the pool.
+    pub(crate) fn deallocate(&self, batch: ProducerBatch) {
+        self.incomplete.remove(batch.id());
+        if !batch.is_split_batch() {
+            let (buffer, size) = batch.into_buffer();
+            self.pool.deallocate(buffer, size);
+        }
+    }
+
+    /// Whether a flush is waiting (every batch is then sendable).
+    pub(crate) fn flush_in_progress(&self) -> bool {
+        self.flushes_in_progress.load(Ordering::SeqCst) > 0
+    }
+
+    /// Starts a flush: from now on every partition with data is ready.
+    pub(crate) fn begin_flush(&self) {
+        self.flushes_in_progress.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Waits until every batch that was incomplete when called has
+    /// completed, at most `timeout` (`Duration::MAX`: no limit); ends the
+    /// flush started by [`begin_flush`](Self::begin_flush) either way.
+    pub(crate) fn await_flush_completion(&self, timeout: Duration) -> Result<(), Error> {
+        struct EndFlush<'a>(&'a AtomicUsize);
+        impl Drop for EndFlush<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+        let _end = EndFlush(&self.flushes_in_progress);
+        let deadline = self.clock.now().checked_add(timeout);
+        for (_, result) in self.incomplete.all() {
+            if !result.await_until(deadline) {
+                return Err(Error::Timeout(format!(
+                    "Flush did not complete within {} ms",
+                    timeout.as_millis()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether any batch (queued or in flight) has not been deallocated.
+    pub(crate) fn has_incomplete(&self) -> bool {
+        !self.incomplete.is_empty()
+    }
+
+    /// Whether any deque still holds batches.
+    pub(crate) fn has_undrained(&self) -> bool {
+        let mut undrained = false;
+        self.for_each_deque(|dq| undrained |= !dq.lock().is_empty());
+        undrained
+    }
+
+    /// Stops a partition from being drained (ordering with one request in
+    /// flight per partition).
+    pub(crate) fn mute_partition(&self, tp: &TopicPartition) {
+        self.muted.lock().insert(tp.clone());
+    }
+
+    /// Lets a muted partition be drained again.
+    pub(crate) fn unmute_partition(&self, tp: &TopicPartition) {
+        self.muted.lock().remove(tp);
+    }
+
+    /// Closes the accumulator: appends fail from now on, every batch is
+    /// sendable, and threads waiting for memory are released.
+    pub(crate) fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        self.pool.close();
+    }
+
+    /// Whether [`close`](Self::close) was called.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst)
+    }
+
+    /// Records whether the sender could drain `node` (Java
+    /// `updateNodeLatencyStats`): partitions led by a node that had data
+    /// ready but could not be drained for longer than
+    /// `partitioner.availability.timeout.ms` are avoided by the partitioner.
+    pub(crate) fn update_node_latency_stats(&self, node: i32, now: Instant, can_drain: bool) {
+        if self.config.partition_availability_timeout.is_zero() {
+            return;
+        }
+        let mut stats = self.node_stats.lock();
+        let s = stats.entry(node).or_insert(NodeLatencyStats {
+            ready_time: now,
+            drain_time: now,
+        });
+        if can_drain {
+            s.drain_time = now;
+        }
+        s.ready_time = now;
+    }
+
+    /// The latency stats of a node, if any.
+    #[allow(dead_code)] // for tests and metrics
+    pub(crate) fn node_latency_stats(&self, node: i32) -> Option<NodeLatencyStats> {
+        self.node_stats.lock().get(&node).copied()
+    }
+}
+
+/// The leader epoch of a partition when metadata knows it (Java
+/// `MetadataSnapshot.leaderEpochFor`).
+fn leader_epoch_for(cluster: &Cluster, tp: &TopicPartition) -> Option<i32> {
+    let parts = cluster.partitions_for_topic(tp.topic())?;
+    // Partitions are sorted by number and usually dense, so the index is a
+    // first guess.
+    let info = usize::try_from(tp.partition())
+        .ok()
+        .and_then(|i| parts.get(i))
+        .filter(|p| p.tp.partition() == tp.partition())
+        .or_else(|| {
+            parts
+                .binary_search_by_key(&tp.partition(), |p| p.tp.partition())
+                .ok()
+                .map(|i| &parts[i])
+        })?;
+    (info.leader_epoch >= 0).then_some(info.leader_epoch)
+}
