@@ -6,8 +6,10 @@
 
 pub mod config;
 pub mod future;
+pub mod interceptor;
 pub mod partitioner;
 pub mod record;
+pub mod serialization;
 
 pub(crate) mod internals;
 
@@ -16,5 +18,7 @@ pub use config::{
     ProducerConfig, ProducerConfigBuilder, RecordingLevel, SerializerClass,
 };
 pub use future::SendFuture;
+pub use interceptor::ProducerInterceptor;
 pub use partitioner::{Partitioner, RoundRobinPartitioner};
-pub use record::RecordMetadata;
+pub use record::{Header, ProducerRecord, RecordMetadata};
+pub use serialization::Serializer;
