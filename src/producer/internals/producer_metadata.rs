@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use crate::clients::metadata::{invalid_topic_error, Metadata, MetadataParams, TopicPolicy};
 use crate::common::Cluster;
 use crate::error::Error;
+use crate::producer::config::{MetadataRecoveryStrategy, ProducerConfig};
 use crate::protocol::error_code::ErrorCode;
 use crate::protocol::messages::metadata::{MetadataRequest, MetadataResponse};
 use crate::util::clock::Clock;
@@ -98,6 +99,32 @@ impl Metadata<ProducerTopics> {
             errors: HashMap::new(),
         };
         Metadata::with_policy(params, topics, clock)
+    }
+
+    /// Producer metadata set up from the configuration (`retry.backoff.ms`,
+    /// `retry.backoff.max.ms`, `metadata.max.age.ms`, `metadata.max.idle.ms`,
+    /// `metadata.recovery.*`) and bootstrapped from `bootstrap.servers`.
+    pub(crate) fn from_config(config: &ProducerConfig, clock: Arc<dyn Clock>) -> Self {
+        let params = MetadataParams {
+            refresh_backoff: config.retry_backoff(),
+            refresh_backoff_max: Duration::from_millis(config.retry_backoff_max_ms()),
+            metadata_max_age: Duration::from_millis(config.metadata_max_age_ms()),
+            rebootstrap: config.metadata_recovery_strategy()
+                == MetadataRecoveryStrategy::Rebootstrap,
+            rebootstrap_trigger: Duration::from_millis(
+                config.metadata_recovery_rebootstrap_trigger_ms(),
+            ),
+            ..MetadataParams::default()
+        };
+        let idle = Duration::from_millis(config.metadata_max_idle_ms());
+        let metadata = Self::new(params, idle, clock);
+        let addresses: Vec<(String, u16)> = config
+            .bootstrap_addresses()
+            .iter()
+            .map(|b| (b.host().to_owned(), b.port()))
+            .collect();
+        metadata.bootstrap(&addresses);
+        metadata
     }
 
     /// Wants `topic` and pushes its expiry to `now + metadata.max.idle.ms`;
@@ -252,7 +279,9 @@ mod tests {
     use crossbeam_channel::unbounded;
 
     use super::*;
-    use crate::clients::metadata::testutil::{clock, ms, params, response, topic, topic_error};
+    use crate::clients::metadata::testutil::{
+        clock, ms, params, response, topic, topic_error, topic_with_id,
+    };
     use crate::clients::metadata::UpdateOutcome;
     use crate::util::clock::MockClock;
 
@@ -335,6 +364,48 @@ mod tests {
             request_names(&m, c.now()),
             (vec!["a".to_owned(), "b".to_owned()], false)
         );
+    }
+
+    #[test]
+    fn topic_ids_survive_partial_updates() {
+        let (m, c) = producer_metadata();
+        m.add("a", c.now());
+        deliver(
+            &m,
+            &response(vec![topic_with_id("a", 1, 0, [1; 16])]),
+            c.now(),
+        );
+        m.add("b", c.now());
+        deliver(
+            &m,
+            &response(vec![topic_with_id("b", 1, 0, [2; 16])]),
+            c.now(),
+        );
+        let cluster = m.fetch();
+        assert_eq!(cluster.topic_id("a"), Some([1; 16]));
+        assert_eq!(cluster.topic_id("b"), Some([2; 16]));
+        // A later answer for a without an id drops the old one.
+        m.request_update(false);
+        deliver(
+            &m,
+            &response(vec![topic("a", 1, 0), topic_with_id("b", 1, 0, [2; 16])]),
+            c.now(),
+        );
+        assert_eq!(m.fetch().topic_id("a"), None);
+    }
+
+    #[test]
+    fn built_from_the_configuration() {
+        let config = ProducerConfig::builder("k1:9092,k2:9093")
+            .metadata_max_age_ms(20_000)
+            .build()
+            .unwrap();
+        let c = clock();
+        let m = ProducerMetadata::from_config(&config, c.clone());
+        let nodes: Vec<(i32, u16)> = m.fetch().nodes().iter().map(|n| (n.id, n.port)).collect();
+        assert_eq!(nodes, vec![(-1, 9092), (-2, 9093)]);
+        deliver(&m, &response(vec![]), c.now());
+        assert_eq!(m.time_to_next_update(c.now()), ms(20_000));
     }
 
     #[test]
