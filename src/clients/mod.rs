@@ -4,3 +4,5 @@
 //!
 //! Nothing is here yet: this module is filled when the network thread is built
 //! (see the architecture document). It knows correlation ids, not batches.
+
+pub(crate) mod metadata;
