@@ -483,3 +483,11 @@ fn socket_buffer_sizes_are_applied_when_set() {
     sel.close(1);
     server.join().unwrap();
 }
+
+#[test]
+fn the_selector_moves_to_the_network_thread_and_wakeups_are_shared() {
+    fn send<T: Send>() {}
+    fn send_sync<T: Send + Sync + Clone>() {}
+    send::<Selector>();
+    send_sync::<Wakeup>();
+}
