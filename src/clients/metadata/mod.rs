@@ -50,11 +50,9 @@ use parking_lot::{Condvar, Mutex, RwLock};
 
 use crate::common::{Cluster, TopicPartition};
 use crate::error::Error;
-use crate::producer::internals::accumulator::backoff::{
-    ExponentialBackoff, RETRY_BACKOFF_EXP_BASE, RETRY_BACKOFF_JITTER,
-};
 use crate::protocol::error_code::ErrorCode;
 use crate::protocol::messages::metadata::{MetadataRequest, MetadataResponse};
+use crate::util::backoff::{ExponentialBackoff, RETRY_BACKOFF_EXP_BASE, RETRY_BACKOFF_JITTER};
 use crate::util::clock::Clock;
 
 use snapshot::Snapshot;
