@@ -99,11 +99,22 @@ pub(crate) enum ProducerCheck {
 }
 
 /// One partition's log.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub(crate) struct PartitionLog {
     batches: Vec<Vec<u8>>,
     log_end_offset: i64,
     producers: HashMap<i64, ProducerStateEntry>,
+}
+
+impl std::fmt::Debug for PartitionLog {
+    // Sizes only: a log can hold megabytes.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PartitionLog")
+            .field("batches", &self.batches.len())
+            .field("log_end_offset", &self.log_end_offset)
+            .field("producers", &self.producers.len())
+            .finish()
+    }
 }
 
 impl PartitionLog {
