@@ -19,8 +19,8 @@ BIN="$ROOT/bin/tansu"
 
 # `cargo install --list` reads the cache's own record of what it installed,
 # so a stale or foreign binary at the same path is not mistaken for ours.
-if [ -x "$BIN" ] && cargo install --list --root "$ROOT" 2>/dev/null \
-    | grep -q "^tansu v${TANSU_VERSION}:"; then
+installed="$(cargo install --list --root "$ROOT" 2>/dev/null || true)"
+if [ -x "$BIN" ] && grep -q "^tansu v${TANSU_VERSION}:" <<<"$installed"; then
     echo "tansu ${TANSU_VERSION} already installed: $BIN"
     exit 0
 fi

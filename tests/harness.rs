@@ -262,14 +262,15 @@ fn compare(
 }
 
 /// Sends `count` records to an existing topic, reads them back and checks
-/// every field; also checks the partitions hold nothing else. Returns the
-/// delivery reports.
+/// every field; with `check_watermarks`, also checks through ListOffsets that
+/// the partitions hold nothing else. Returns the delivery reports.
 fn round_trip(
     bootstrap: &str,
     topic: &str,
     partitions: i32,
     count: usize,
     compression: &str,
+    check_watermarks: bool,
 ) -> Vec<Delivered> {
     let cases = cases(count, partitions);
     let before = SystemClock.wall_clock_ms();
@@ -283,9 +284,11 @@ fn round_trip(
         problems.len(),
         problems[..problems.len().min(20)].join("\n")
     );
-    let marks = watermarks(bootstrap, topic, partitions, TIMEOUT);
-    let stored: i64 = marks.iter().map(|(lo, hi)| hi - lo).sum();
-    assert_eq!(stored, count as i64, "{topic}: offsets used {marks:?}");
+    if check_watermarks {
+        let marks = watermarks(bootstrap, topic, partitions, TIMEOUT);
+        let stored: i64 = marks.iter().map(|(lo, hi)| hi - lo).sum();
+        assert_eq!(stored, count as i64, "{topic}: offsets used {marks:?}");
+    }
     let used: std::collections::HashSet<i32> = delivered.iter().map(|d| d.partition).collect();
     assert_eq!(
         used.len(),
@@ -322,7 +325,7 @@ fn rd_mock_round_trip() {
         ("sixty-four", 64, "none"),
     ] {
         mock.create_topic(topic, partitions, 3);
-        let delivered = round_trip(mock.bootstrap(), topic, partitions, 300, compression);
+        let delivered = round_trip(mock.bootstrap(), topic, partitions, 300, compression, true);
         // The mock answers every successful Produce with log_append_time_ms
         // 1234 (and the topic still keeps create times): a producer that,
         // like Java, reports the log append time when it is not -1 reports
@@ -348,7 +351,16 @@ fn tansu_round_trip() {
         ("sixty-four", 64, "none"),
     ] {
         tansu.create_topic(topic, partitions);
-        let delivered = round_trip(&tansu.bootstrap(), topic, partitions, 300, compression);
+        // tansu's ListOffsets(latest) answers the last batch's base offset
+        // + 1, not the log end offset, so its watermarks are not checked.
+        let delivered = round_trip(
+            &tansu.bootstrap(),
+            topic,
+            partitions,
+            300,
+            compression,
+            false,
+        );
         println!("tansu {topic}: first delivery report {:?}", delivered[0]);
     }
 }
