@@ -6,16 +6,29 @@
 //! tansu, and [`read_back`] must return every field as it was sent, at the
 //! partition and offset the delivery report gave.
 //!
+//! `read_back_fails_on_a_corrupt_batch` writes a batch of our own builder
+//! with a hand-made Produce request: intact, it reads back field for field;
+//! with one value byte flipped, `read_back` fails on librdkafka's CRC check.
+//!
 //! What each broker refused or changed, as seen here (librdkafka 2.12.1
-//! through rdkafka 0.39, tansu 0.6.0 with memory storage):
-//! - librdkafka mock cluster: advertises ApiVersions v0-v2 only, so an
-//!   ApiVersions v3+ request (what Java 4.3 sends first) is answered in the
-//!   v0 layout with UNSUPPORTED_VERSION and the mock's ranges; no
-//!   CreateTopics; a topic not made through `MockCluster::create_topic` is
-//!   auto-created with 4 partitions. Every field of every record below
-//!   comes back unchanged.
-//! - tansu: see `tansu_round_trip` and `what_the_brokers_advertise` (their
-//!   output is printed with `--nocapture`).
+//! through rdkafka 0.39, tansu 0.6.0 with memory storage). Neither changed
+//! any field of any record above.
+//! - librdkafka mock cluster: advertises ApiVersions v0-v2, Produce v0-v10,
+//!   Metadata v0-v12, InitProducerId v0-v4. It answers ApiVersions v3+ with
+//!   UNSUPPORTED_VERSION in a malformed layout that our decoder (and its v0
+//!   fallback) rejects: a producer must read the error code from the first
+//!   two bytes and retry at v0. No CreateTopics; a topic not made through
+//!   `MockCluster::create_topic` is auto-created with 4 partitions when a
+//!   client asks for it. Every successful Produce is answered with
+//!   log_append_time_ms 1234 although the topic keeps create times. Produced
+//!   batches are stored without a CRC check (magic 2 only; the sequence
+//!   checks apply to transactional producers only).
+//! - tansu: advertises ApiVersions v0-v4, Produce v0-v11, Metadata v0-v12,
+//!   InitProducerId v0-v5, and answers ApiVersions v3 and v4 normally.
+//!   ListOffsets(latest) returns the last batch's base offset + 1 instead of
+//!   the log end offset, so high watermarks are not checked against it.
+//!   Produced batches are stored without a CRC check too (a corrupt batch is
+//!   acknowledged with NONE and caught only by the consumer).
 
 mod support;
 
@@ -31,10 +44,14 @@ use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, Prod
 use rdkafka::ClientContext;
 
 use kafka_producer::protocol::messages::api_versions::ApiVersionsResponse;
+use kafka_producer::protocol::messages::produce::{
+    PartitionProduceData, ProduceRequest, ProduceResponse, TopicProduceData,
+};
 use kafka_producer::protocol::{ApiKey, ErrorCode};
+use kafka_producer::record::{Compression, Header as RecordHeader, MemoryRecordsBuilder};
 use kafka_producer::util::clock::{Clock, SystemClock};
 use support::brokers::{
-    probe_api_versions, read_back, watermarks, ConsumedRecord, RdMock, Tansu, Timestamp,
+    exchange, probe_api_versions, read_back, watermarks, ConsumedRecord, RdMock, Tansu, Timestamp,
 };
 
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -480,6 +497,132 @@ fn what_the_brokers_advertise() {
             }
             assert_eq!(probe.error_code(), Some(ErrorCode::NONE));
             assert!(probe.decoded.is_ok());
+        }
+    }
+}
+
+/// One record batch of three records, built with our own builder.
+fn our_batch() -> Vec<u8> {
+    let mut b = MemoryRecordsBuilder::new(Vec::new(), Compression::none(), 1 << 20)
+        .expect("an uncompressed builder");
+    let header = [RecordHeader {
+        key: "h".to_owned(),
+        value: None,
+    }];
+    b.append(1_700_000_000_000, Some(b"k0"), Some(b"v0"), &[])
+        .expect("append");
+    b.append(1_700_000_000_001, None, Some(b"v1"), &header)
+        .expect("append");
+    b.append(1_700_000_000_002, Some(b""), None, &[])
+        .expect("append");
+    b.build().expect("build")
+}
+
+/// Writes `batch` to partition 0 of `topic` with a hand-made Produce v9
+/// (acks=1) and returns the partition's error code.
+fn produce_raw(addr: &str, topic: &str, batch: &[u8]) -> ErrorCode {
+    let request = ProduceRequest {
+        acks: 1,
+        timeout_ms: 10_000,
+        topic_data: vec![TopicProduceData {
+            name: topic.into(),
+            partition_data: vec![PartitionProduceData {
+                index: 0,
+                records: Some(batch),
+            }],
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let (_, resp) = exchange::<_, ProduceResponse>(addr, 9, &request);
+    resp.expect("a Produce v9 response")
+        .responses
+        .first()
+        .and_then(|t| t.partition_responses.first())
+        .map(|p| p.error_code)
+        .expect("one partition answered")
+}
+
+#[test]
+fn read_back_fails_on_a_corrupt_batch() {
+    // The mock stores Produce batches without checking their CRC, so what
+    // protects the end-to-end tests is the consumer's check.crcs: a batch of
+    // ours with one value byte flipped must fail read_back, the same batch
+    // intact must read back as written.
+    let mock = RdMock::start(1);
+    let addr = mock.bootstrap().to_owned();
+    mock.create_topic("intact", 1, 1);
+    mock.create_topic("corrupt", 1, 1);
+
+    let batch = our_batch();
+    assert_eq!(produce_raw(&addr, "intact", &batch), ErrorCode::NONE);
+    let got = read_back(&addr, "intact", 1, 3, TIMEOUT);
+    let fields: Vec<_> = got
+        .iter()
+        .map(|r| {
+            (
+                r.offset,
+                r.timestamp,
+                r.key.clone(),
+                r.value.clone(),
+                r.headers.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        fields,
+        vec![
+            (
+                0,
+                Timestamp::CreateTime(1_700_000_000_000),
+                Some(b"k0".to_vec()),
+                Some(b"v0".to_vec()),
+                vec![]
+            ),
+            (
+                1,
+                Timestamp::CreateTime(1_700_000_000_001),
+                None,
+                Some(b"v1".to_vec()),
+                vec![("h".to_owned(), None)]
+            ),
+            (
+                2,
+                Timestamp::CreateTime(1_700_000_000_002),
+                Some(Vec::new()),
+                None,
+                vec![]
+            ),
+        ]
+    );
+
+    let mut bad = batch.clone();
+    let at = bad
+        .windows(2)
+        .rposition(|w| w == b"v1")
+        .expect("the value v1 is in the batch");
+    bad[at + 1] = b'2';
+    assert_eq!(produce_raw(&addr, "corrupt", &bad), ErrorCode::NONE);
+    let outcome = std::panic::catch_unwind(|| read_back(&addr, "corrupt", 1, 3, TIMEOUT));
+    let message = match outcome {
+        Ok(records) => panic!("a corrupt batch was read back: {records:?}"),
+        Err(e) => e.downcast_ref::<String>().cloned().unwrap_or_default(),
+    };
+    assert!(message.contains("corrupt data"), "{message}");
+    println!("rd mock, read_back on the corrupt batch: {message}");
+
+    // tansu: refused at produce time, or caught when read back.
+    if let Some(tansu) = Tansu::start() {
+        let addr = tansu.bootstrap();
+        tansu.create_topic("intact", 1);
+        tansu.create_topic("corrupt", 1);
+        assert_eq!(produce_raw(&addr, "intact", &batch), ErrorCode::NONE);
+        assert_eq!(read_back(&addr, "intact", 1, 3, TIMEOUT), got);
+        let code = produce_raw(&addr, "corrupt", &bad);
+        println!("tansu, Produce of the corrupt batch: {code:?}");
+        if code == ErrorCode::NONE {
+            let outcome = std::panic::catch_unwind(|| read_back(&addr, "corrupt", 1, 3, TIMEOUT));
+            assert!(outcome.is_err(), "tansu served a corrupt batch unnoticed");
         }
     }
 }

@@ -12,8 +12,9 @@
 //! - [`read_back`]: librdkafka's `BaseConsumer` with CRC checks on, assigned
 //!   every partition from the beginning, returning each record's fields
 //!   ([`ConsumedRecord`]) for a field-by-field comparison.
-//! - [`probe_api_versions`]: one ApiVersions exchange over a plain socket
-//!   with our own codec, to see what a broker advertises.
+//! - [`exchange`]: one request and response over a plain socket with our
+//!   own codec (raw Produce requests, [`probe_api_versions`] to see what a
+//!   broker advertises).
 //!
 //! Nothing here is the producer under test: the brokers and the consumer are
 //! the references it is checked against.
@@ -28,7 +29,8 @@ use std::time::Duration;
 use kafka_producer::protocol::codec::DecodeError;
 use kafka_producer::protocol::header::{decode_response, encode_request, RequestHeader};
 use kafka_producer::protocol::messages::api_versions::{ApiVersionsRequest, ApiVersionsResponse};
-use kafka_producer::protocol::{ApiKey, ErrorCode};
+use kafka_producer::protocol::messages::{Request, Response};
+use kafka_producer::protocol::ErrorCode;
 use kafka_producer::util::clock::{Clock, SystemClock};
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -54,8 +56,11 @@ pub use rdkafka::message::Timestamp;
 /// destroys the cluster, so drop clients first (declare the `RdMock` first).
 ///
 /// What it serves (librdkafka 2.12): it advertises ApiVersions v0-v2 only
-/// and no CreateTopics; a topic that was not made with
+/// (a v3+ request gets a malformed UNSUPPORTED_VERSION answer, see
+/// `tests/harness.rs`) and no CreateTopics; a topic that was not made with
 /// [`RdMock::create_topic`] is auto-created with 4 partitions on first use.
+/// Produce answers always carry log_append_time_ms 1234, and batches are
+/// stored without a CRC check ([`read_back`] is what checks them).
 pub struct RdMock {
     cluster: MockCluster<'static, DefaultProducerContext>,
     bootstrap: String,
@@ -110,6 +115,10 @@ const TANSU_START_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A tansu broker process with in-memory storage, listening on a free port of
 /// 127.0.0.1; killed (and reaped) on drop.
+///
+/// tansu 0.6 stores batches without a CRC check, and its ListOffsets(latest)
+/// answers the last batch's base offset + 1, not the log end offset: count
+/// records with [`read_back`], not with [`watermarks`].
 #[derive(Debug)]
 pub struct Tansu {
     child: Child,
@@ -461,10 +470,14 @@ impl ApiVersionsProbe {
     }
 }
 
-/// Sends one ApiVersions request at `version` to `addr` (`host:port`) with
-/// our own codec over a blocking socket and returns the answer, raw and
-/// decoded.
-pub fn probe_api_versions(addr: &str, version: i16) -> ApiVersionsProbe {
+/// Sends one request at `version` to `addr` (`host:port`) over a fresh
+/// blocking socket, with our own codec, and returns the response frame
+/// (after its size prefix) and its body decoded at `version`.
+pub fn exchange<Q: Request, S: Response>(
+    addr: &str,
+    version: i16,
+    request: &Q,
+) -> (Vec<u8>, Result<S, DecodeError>) {
     let mut stream = TcpStream::connect(addr).unwrap_or_else(|e| panic!("connect {addr}: {e}"));
     let timeout = Some(Duration::from_secs(10));
     stream
@@ -474,26 +487,38 @@ pub fn probe_api_versions(addr: &str, version: i16) -> ApiVersionsProbe {
         .set_write_timeout(timeout)
         .expect("set a write timeout");
     let header = RequestHeader {
-        api_key: ApiKey::API_VERSIONS,
+        api_key: Q::API_KEY,
         api_version: version,
         correlation_id: 7,
         client_id: Some("kafka-producer-probe".to_owned()),
     };
-    let mut request = Vec::new();
-    encode_request(&mut request, &header, &ApiVersionsRequest::this_client())
-        .expect("encode ApiVersions");
-    stream.write_all(&request).expect("send ApiVersions");
+    let mut out = Vec::new();
+    encode_request(&mut out, &header, request)
+        .unwrap_or_else(|e| panic!("encode {} v{version}: {e}", Q::API_KEY));
+    stream
+        .write_all(&out)
+        .unwrap_or_else(|e| panic!("send to {addr}: {e}"));
     let mut size = [0u8; 4];
     stream
         .read_exact(&mut size)
-        .expect("ApiVersions response size");
+        .unwrap_or_else(|e| panic!("response size from {addr}: {e}"));
     let size = usize::try_from(i32::from_be_bytes(size)).expect("a non-negative frame size");
-    assert!(size < 1 << 20, "ApiVersions response of {size} bytes");
+    assert!(size < 1 << 24, "a response of {size} bytes");
     let mut frame = vec![0u8; size];
-    stream.read_exact(&mut frame).expect("ApiVersions response");
-    let decoded = decode_response::<ApiVersionsResponse>(&frame, version).map(|(h, body)| {
+    stream
+        .read_exact(&mut frame)
+        .unwrap_or_else(|e| panic!("response from {addr}: {e}"));
+    let decoded = decode_response::<S>(&frame, version).map(|(h, body)| {
         assert_eq!(h.correlation_id, 7, "correlation id");
         body
     });
+    (frame, decoded)
+}
+
+/// Sends one ApiVersions request at `version` to `addr` and returns the
+/// answer, raw and decoded (with the decoder's v0 fallback for
+/// UNSUPPORTED_VERSION answers).
+pub fn probe_api_versions(addr: &str, version: i16) -> ApiVersionsProbe {
+    let (frame, decoded) = exchange(addr, version, &ApiVersionsRequest::this_client());
     ApiVersionsProbe { frame, decoded }
 }
