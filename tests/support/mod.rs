@@ -4,6 +4,8 @@
 
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod brokers;
+
 use std::path::PathBuf;
 
 /// Path of a file in `tests/data/`.
