@@ -56,3 +56,4 @@ pub(crate) mod clients;
 pub(crate) mod network;
 
 pub use error::{Error, Result};
+pub use producer::{KafkaProducer, ProducerConfig, ProducerRecord, RecordMetadata, SendFuture};

@@ -166,6 +166,12 @@ impl TransactionManager {
         self.state.lock().fatal_error = Some(error);
     }
 
+    /// The error that put the producer in the fatal state, if any (Java
+    /// `lastError` in that state).
+    pub(crate) fn fatal_error(&self) -> Option<Error> {
+        self.state.lock().fatal_error.clone()
+    }
+
     /// Whether the producer is in the fatal error state.
     pub(crate) fn has_fatal_error(&self) -> bool {
         self.state.lock().fatal_error.is_some()
@@ -321,6 +327,21 @@ impl TransactionManager {
             }
             None => NO_LAST_ACKED_SEQUENCE,
         }
+    }
+
+    /// A batch was acknowledged (Java `handleCompletedBatch`): its last
+    /// sequence becomes the partition's last acknowledged one and it stops
+    /// being tracked in flight.
+    pub(crate) fn handle_completed_batch(&self, batch: &ProducerBatch) {
+        let tp = batch.topic_partition();
+        let acked = self.maybe_update_last_acked_sequence(tp, batch.last_sequence());
+        log::debug!(
+            "ProducerId: {}; Set last ack'd sequence number for topic-partition {} to {}",
+            batch.producer_id(),
+            tp,
+            acked
+        );
+        self.remove_in_flight_batch(batch);
     }
 
     /// The last acknowledged sequence of `tp`, if any.

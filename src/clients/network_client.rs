@@ -1,0 +1,1244 @@
+//! [`NetworkClient`]: requests and responses over the [`Selector`] (Java
+//! `NetworkClient` with its `DefaultMetadataUpdater`, Kafka 4.3). It knows
+//! nodes, API keys, versions and correlation ids; not batches.
+//!
+//! ```text
+//!  send(node, api, encode)          poll(timeout, now)
+//!    version negotiated per node      metadata update if due (least-loaded node)
+//!    header + body in one frame       selector.poll
+//!    queued, tracked in flight        completed sends    acks=0 requests complete
+//!                                     completed receives header checked against the
+//!                                                        oldest in-flight request;
+//!                                                        Metadata / ApiVersions handled
+//!                                                        here, the rest returned
+//!                                     disconnections     in-flight requests fail
+//!                                     new connections    ApiVersions handshake starts
+//!                                     setup timeouts, request timeouts: connection closed
+//! ```
+//!
+//! A connection is usable only after its ApiVersions exchange: the first
+//! request asks at our newest version (4); a broker that does not know it
+//! answers `UNSUPPORTED_VERSION` with its own range, and the request is
+//! sent again at the newest version both know. The node's ranges are then
+//! recorded and every later request uses the newest common version.
+//!
+//! Single-threaded: it lives on the network thread. Other threads reach it
+//! only through the [`Wakeup`] handle, which interrupts a blocked poll.
+
+use std::collections::hash_map::RandomState;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+use std::hash::{BuildHasher, Hasher};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::api_versions::{ApiVersions, NodeApiVersions};
+use super::cluster_connection_states::{ClusterConnectionStates, ConnectionStatesConfig};
+use super::host_resolver::HostResolver;
+use super::in_flight_requests::{InFlightRequest, InFlightRequests};
+use super::metadata::{Metadata, TopicPolicy};
+use crate::common::Node;
+use crate::error::{Error, Result};
+use crate::network::{DisconnectReason, Selector, SelectorConfig, Wakeup};
+use crate::protocol::api_key::{
+    request_header_version, response_header_version, ApiKey, VersionRange,
+};
+use crate::protocol::codec::Reader;
+use crate::protocol::error_code::ErrorCode;
+use crate::protocol::header::{write_request_header, ResponseHeader};
+use crate::protocol::messages::api_versions::{ApiVersionsRequest, ApiVersionsResponse};
+use crate::protocol::messages::metadata::MetadataResponse;
+use crate::util::clock::Clock;
+
+/// The newest ApiVersions version this client speaks: the first handshake
+/// request uses it.
+const API_VERSIONS_MAX: i16 = 4;
+
+/// What the network client takes from the configuration.
+#[derive(Debug, Clone)]
+pub(crate) struct NetworkClientConfig {
+    /// `client.id`, written in every request header.
+    pub(crate) client_id: String,
+    /// `max.in.flight.requests.per.connection`.
+    pub(crate) max_in_flight_per_connection: usize,
+    /// `request.timeout.ms`: the default request timeout, also the longest
+    /// a poll blocks.
+    pub(crate) request_timeout: Duration,
+    /// `reconnect.backoff.ms`: the metadata updater's retry interval when no
+    /// node can take its request.
+    pub(crate) reconnect_backoff: Duration,
+    /// `metadata.recovery.strategy=rebootstrap`.
+    pub(crate) rebootstrap: bool,
+    /// Socket settings.
+    pub(crate) selector: SelectorConfig,
+    /// Backoffs and setup timeouts.
+    pub(crate) connection_states: ConnectionStatesConfig,
+}
+
+/// Why a request got no response.
+#[derive(Debug, Clone)]
+pub(crate) enum RequestFailure {
+    /// The connection was closed first (Java `wasDisconnected`).
+    Disconnected(String),
+    /// The request, or the connection it waited for, timed out; the
+    /// connection was closed (Java `wasTimedOut`).
+    TimedOut(String),
+    /// The response could not be read; the connection was closed.
+    Invalid(Error),
+}
+
+impl fmt::Display for RequestFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RequestFailure::Disconnected(m) | RequestFailure::TimedOut(m) => f.write_str(m),
+            RequestFailure::Invalid(e) => e.fmt(f),
+        }
+    }
+}
+
+/// The outcome of one request sent with [`NetworkClient::send`] (Java
+/// `ClientResponse`).
+#[derive(Debug)]
+pub(crate) struct ClientResponse {
+    /// The node the request went to.
+    pub(crate) destination: i32,
+    /// The request's API.
+    pub(crate) api_key: ApiKey,
+    /// The version it was sent at (the body is read at the same one).
+    pub(crate) api_version: i16,
+    /// The request's correlation id.
+    pub(crate) correlation_id: i32,
+    /// When the request was handed to the selector.
+    pub(crate) created: Instant,
+    /// When the response (or failure) arrived.
+    pub(crate) received: Instant,
+    /// The response body after its header; empty for a request that
+    /// expects no response (Produce with `acks=0`), completed once written.
+    pub(crate) body: std::result::Result<Vec<u8>, RequestFailure>,
+}
+
+/// What the client keeps with each in-flight request.
+#[derive(Debug, Clone, Copy)]
+enum RequestKind {
+    /// Sent by the user of the client; its response is returned.
+    User,
+    /// The metadata updater's request.
+    Metadata {
+        request_version: u64,
+        is_partial_update: bool,
+    },
+    /// The ApiVersions handshake of a new connection.
+    ApiVersions,
+}
+
+/// The node least loaded with requests, if any can be used, and whether
+/// some connection is ready at all (Java `LeastLoadedNode`).
+#[derive(Debug, Clone)]
+pub(crate) struct LeastLoadedNode {
+    pub(crate) node: Option<Node>,
+    pub(crate) at_least_one_connection_ready: bool,
+}
+
+/// Small random source for the least-loaded node's starting point (Java
+/// uses `Random`); SplitMix64 seeded from std's random hasher keys.
+#[derive(Debug)]
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn new() -> Self {
+        SplitMix(RandomState::new().build_hasher().finish())
+    }
+
+    fn next_below(&mut self, n: usize) -> usize {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        // n is a node count: far below u64::MAX, so the modulo fits usize.
+        (z % (n.max(1) as u64)) as usize
+    }
+}
+
+/// Requests and responses over one selector, with per-node version
+/// negotiation and the metadata updater.
+pub(crate) struct NetworkClient<P: TopicPolicy> {
+    config: NetworkClientConfig,
+    selector: Selector,
+    states: ClusterConnectionStates,
+    in_flight: InFlightRequests<RequestKind>,
+    api_versions: ApiVersions,
+    metadata: Arc<Metadata<P>>,
+    clock: Arc<dyn Clock>,
+    /// Whether a metadata request is in flight (Java `inProgress`).
+    metadata_fetch_in_progress: bool,
+    /// Connected nodes waiting to send their ApiVersions request, with the
+    /// version to use.
+    api_versions_needed: BTreeMap<i32, i16>,
+    /// The address each node was last connected to, for logs.
+    addresses: HashMap<i32, SocketAddr>,
+    correlation: i32,
+    random: SplitMix,
+    closed: bool,
+}
+
+impl<P: TopicPolicy> fmt::Debug for NetworkClient<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NetworkClient")
+            .field("client_id", &self.config.client_id)
+            .field("in_flight", &self.in_flight.total())
+            .field("selector", &self.selector)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<P: TopicPolicy> NetworkClient<P> {
+    /// A client with no connections, resolving hosts with `resolver`.
+    pub(crate) fn new(
+        config: NetworkClientConfig,
+        metadata: Arc<Metadata<P>>,
+        resolver: Arc<dyn HostResolver>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self> {
+        let selector = Selector::new(config.selector.clone(), Arc::clone(&clock))?;
+        Ok(NetworkClient {
+            states: ClusterConnectionStates::new(config.connection_states, resolver),
+            in_flight: InFlightRequests::new(config.max_in_flight_per_connection.max(1)),
+            config,
+            selector,
+            api_versions: ApiVersions::new(),
+            metadata,
+            clock,
+            metadata_fetch_in_progress: false,
+            api_versions_needed: BTreeMap::new(),
+            addresses: HashMap::new(),
+            correlation: 0,
+            random: SplitMix::new(),
+            closed: false,
+        })
+    }
+
+    /// Replaces the connection states (tests: no jitter).
+    #[cfg(test)]
+    pub(crate) fn set_connection_states(&mut self, states: ClusterConnectionStates) {
+        self.states = states;
+    }
+
+    /// A handle that interrupts [`poll`](Self::poll) from any thread.
+    pub(crate) fn wakeup_handle(&self) -> Wakeup {
+        self.selector.wakeup_handle()
+    }
+
+    /// The metadata this client keeps up to date.
+    pub(crate) fn metadata(&self) -> &Arc<Metadata<P>> {
+        &self.metadata
+    }
+
+    /// The versions `node` advertised, once its handshake is done.
+    pub(crate) fn node_api_versions(&self, node: i32) -> Option<&NodeApiVersions> {
+        self.api_versions.get(node)
+    }
+
+    // ---- readiness -------------------------------------------------------
+
+    /// Whether a metadata update is due and none is in flight (then every
+    /// node reports not ready, so the update goes first, as in Java).
+    fn metadata_update_due(&self, now: Instant) -> bool {
+        !self.metadata_fetch_in_progress && self.metadata.time_to_next_update(now).is_zero()
+    }
+
+    /// Whether a request can go to `node` now: connected, handshake done,
+    /// not throttled, and room in flight.
+    fn can_send_request(&self, node: i32, now: Instant) -> bool {
+        self.states.is_ready(node, now)
+            && self.selector.is_connected(node)
+            && self.in_flight.can_send_more(node)
+    }
+
+    /// Whether `node` can take a request now (Java `isReady`).
+    pub(crate) fn is_ready(&self, node: i32, now: Instant) -> bool {
+        !self.metadata_update_due(now) && self.can_send_request(node, now)
+    }
+
+    /// Whether `node` can take a request now; if not, starts connecting to
+    /// it when allowed (Java `ready`).
+    pub(crate) fn ready(&mut self, node: &Node, now: Instant) -> bool {
+        if self.is_ready(node.id, now) {
+            return true;
+        }
+        if self.states.can_connect(node.id, now) {
+            self.initiate_connect(node, now);
+        }
+        false
+    }
+
+    /// How long until `node` may be connected to or sent to, by its
+    /// connection state (Java `connectionDelay`).
+    pub(crate) fn connection_delay(&self, node: i32, now: Instant) -> Duration {
+        self.states.connection_delay(node, now)
+    }
+
+    /// How long to wait before sending to a node that is not ready: its
+    /// throttle time if throttled, else its connection delay (Java
+    /// `pollDelayMs`).
+    pub(crate) fn poll_delay(&self, node: i32, now: Instant) -> Duration {
+        self.states.poll_delay(node, now)
+    }
+
+    /// Requests in flight to every node.
+    pub(crate) fn in_flight_request_count(&self) -> usize {
+        self.in_flight.total()
+    }
+
+    /// Requests in flight to `node`.
+    pub(crate) fn in_flight_request_count_for(&self, node: i32) -> usize {
+        self.in_flight.count(node)
+    }
+
+    /// Whether a connection to `node` failed recently and its backoff has
+    /// not passed.
+    pub(crate) fn connection_failed(&self, node: i32, now: Instant) -> bool {
+        self.states.is_blacked_out(node, now)
+    }
+
+    /// The node with the fewest requests in flight among those that can
+    /// take one, else one that is connecting, else the one that can be
+    /// connected to and was tried longest ago; nodes in reconnect backoff
+    /// are skipped. The scan starts at a random node so the load spreads
+    /// (Java 4.x `leastLoadedNode`).
+    pub(crate) fn least_loaded_node(&mut self, now: Instant) -> LeastLoadedNode {
+        let cluster = self.metadata.fetch();
+        let nodes = cluster.nodes();
+        let mut result = LeastLoadedNode {
+            node: None,
+            at_least_one_connection_ready: false,
+        };
+        if nodes.is_empty() {
+            return result;
+        }
+        let offset = self.random.next_below(nodes.len());
+        let mut least_in_flight = usize::MAX;
+        let mut found_ready: Option<&Node> = None;
+        let mut found_connecting: Option<&Node> = None;
+        let mut found_can_connect: Option<&Node> = None;
+        for i in 0..nodes.len() {
+            let node = &nodes[(offset + i) % nodes.len()];
+            if !result.at_least_one_connection_ready
+                && self.states.is_ready(node.id, now)
+                && self.selector.is_connected(node.id)
+            {
+                result.at_least_one_connection_ready = true;
+            }
+            if self.can_send_request(node.id, now) {
+                let in_flight = self.in_flight.count(node.id);
+                if in_flight == 0 {
+                    // An idle, ready connection: cannot do better.
+                    result.node = Some(node.clone());
+                    result.at_least_one_connection_ready = true;
+                    return result;
+                }
+                if in_flight < least_in_flight {
+                    least_in_flight = in_flight;
+                    found_ready = Some(node);
+                }
+            } else if self.states.is_preparing_connection(node.id) {
+                found_connecting = Some(node);
+            } else if self.states.can_connect(node.id, now) {
+                let older = |a: &Node, b: &Node| {
+                    self.states.last_connect_attempt(a.id) > self.states.last_connect_attempt(b.id)
+                };
+                if found_can_connect.map_or(true, |f| older(f, node)) {
+                    found_can_connect = Some(node);
+                }
+            } else {
+                log::trace!(
+                    "Removing node {node} from least loaded node selection since it is neither ready for sending or connecting"
+                );
+            }
+        }
+        result.node = found_ready
+            .or(found_connecting)
+            .or(found_can_connect)
+            .cloned();
+        if result.node.is_none() {
+            log::trace!("Least loaded node selection failed to find an available node");
+        }
+        result
+    }
+
+    // ---- sending ---------------------------------------------------------
+
+    /// Sends a request to a ready `node` at the newest version both sides
+    /// speak within `versions` (default: all this client speaks). `encode`
+    /// writes the body for the chosen version; header and body go into one
+    /// frame. Returns the correlation id. A request that expects no
+    /// response completes once written.
+    #[allow(clippy::too_many_arguments)] // Java's ClientRequest, spelled out
+    pub(crate) fn send(
+        &mut self,
+        node: i32,
+        api_key: ApiKey,
+        versions: Option<VersionRange>,
+        encode: impl FnOnce(i16, &mut Vec<u8>) -> Result<()>,
+        expect_response: bool,
+        request_timeout: Duration,
+        now: Instant,
+    ) -> Result<i32> {
+        if self.closed {
+            return Err(Error::Closed("the network client is closed".to_owned()));
+        }
+        if !self.can_send_request(node, now) {
+            return Err(Error::Other(format!(
+                "Attempt to send a request to node {node} which is not ready."
+            )));
+        }
+        let ours = api_key
+            .client_versions()
+            .ok_or_else(|| Error::Unsupported(format!("this client does not speak {api_key}")))?;
+        let wanted = versions.map_or(ours, |v| {
+            VersionRange::new(v.min.max(ours.min), v.max.min(ours.max))
+        });
+        let version = match self.api_versions.get(node) {
+            Some(v) => v.latest_usable_version_in(api_key, wanted)?,
+            None => {
+                return Err(Error::Other(format!(
+                    "no API versions known for node {node}"
+                )))
+            }
+        };
+        self.do_send(
+            node,
+            api_key,
+            version,
+            encode,
+            expect_response,
+            request_timeout,
+            RequestKind::User,
+            now,
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn do_send(
+        &mut self,
+        node: i32,
+        api_key: ApiKey,
+        version: i16,
+        encode: impl FnOnce(i16, &mut Vec<u8>) -> Result<()>,
+        expect_response: bool,
+        request_timeout: Duration,
+        kind: RequestKind,
+        now: Instant,
+    ) -> Result<i32> {
+        let correlation_id = self.next_correlation_id();
+        let mut frame = Vec::with_capacity(128);
+        frame.extend_from_slice(&[0; 4]);
+        write_request_header(
+            &mut frame,
+            api_key,
+            version,
+            correlation_id,
+            Some(&self.config.client_id),
+            request_header_version(api_key, version),
+        )?;
+        encode(version, &mut frame)?;
+        let size = i32::try_from(frame.len() - 4).map_err(|_| {
+            Error::Other(format!(
+                "{api_key} request of {} bytes exceeds 2 GiB",
+                frame.len()
+            ))
+        })?;
+        frame[..4].copy_from_slice(&size.to_be_bytes());
+        self.selector.send(node, frame)?;
+        log::trace!(
+            "Sending {} request with correlation id {} to node {} at version {}",
+            api_key.name(),
+            correlation_id,
+            node,
+            version
+        );
+        self.in_flight.add(InFlightRequest {
+            correlation_id,
+            api_key,
+            api_version: version,
+            destination: node,
+            send_time: now,
+            expect_response,
+            request_timeout,
+            send_completed: false,
+            payload: kind,
+        });
+        Ok(correlation_id)
+    }
+
+    /// Correlation ids count up from 0 and wrap before going negative.
+    fn next_correlation_id(&mut self) -> i32 {
+        let id = self.correlation;
+        self.correlation = if id == i32::MAX { 0 } else { id + 1 };
+        id
+    }
+
+    /// Notes a throttle time from a response the caller decoded (KIP-219):
+    /// from the API versions where the client throttles, nothing more is
+    /// sent to `node` for `throttle_ms`.
+    pub(crate) fn maybe_throttle(
+        &mut self,
+        node: i32,
+        api_key: ApiKey,
+        version: i16,
+        throttle_ms: i32,
+        now: Instant,
+    ) {
+        let client_throttles = match api_key {
+            ApiKey::PRODUCE | ApiKey::METADATA => version >= 6,
+            ApiKey::API_VERSIONS => version >= 2,
+            ApiKey::INIT_PRODUCER_ID => version >= 1,
+            _ => false,
+        };
+        if throttle_ms > 0 && client_throttles {
+            let ms = u64::try_from(throttle_ms).unwrap_or(0);
+            if let Some(until) = now.checked_add(Duration::from_millis(ms)) {
+                self.states.throttle(node, until);
+                log::trace!("Connection to node {node} is throttled for {throttle_ms} ms");
+            }
+        }
+    }
+
+    /// Wakes a blocked poll (from the network thread itself: no-op in
+    /// effect; other threads use [`wakeup_handle`](Self::wakeup_handle)).
+    pub(crate) fn wakeup(&self) {
+        self.selector.wakeup_handle().wake();
+    }
+
+    /// Closes the connection to `node` at once; its in-flight requests fail
+    /// as disconnected in the returned responses.
+    pub(crate) fn disconnect(&mut self, node: i32, now: Instant) -> Vec<ClientResponse> {
+        let mut responses = Vec::new();
+        if self.selector.close(node) {
+            self.process_disconnection(
+                &mut responses,
+                node,
+                now,
+                Disconnection::local("the client closed the connection"),
+            );
+        }
+        responses
+    }
+
+    /// Closes every connection. In-flight requests are dropped unanswered.
+    pub(crate) fn close(&mut self) {
+        if self.closed {
+            return;
+        }
+        self.closed = true;
+        let nodes: Vec<i32> = self.addresses.keys().copied().collect();
+        for node in nodes {
+            self.selector.close(node);
+            self.in_flight.clear_all(node);
+        }
+        log::debug!("network client closed");
+    }
+
+    // ---- connecting --------------------------------------------------
+
+    fn initiate_connect(&mut self, node: &Node, now: Instant) {
+        let id = node.id;
+        self.states.connecting(id, now, &node.host);
+        let result = self.states.current_address(id).and_then(|ip| {
+            let addr = SocketAddr::new(ip, node.port);
+            self.addresses.insert(id, addr);
+            log::debug!("Initiating connection to node {node} using address {addr}");
+            self.selector.connect(id, addr).map(|()| addr)
+        });
+        if let Err(e) = result {
+            // Typically an unresolvable host: back off, and look for other
+            // brokers in metadata.
+            log::warn!("Error connecting to node {node}: {e}");
+            self.states.disconnected(id, now);
+            self.metadata.request_update(false);
+        }
+    }
+
+    fn address_of(&self, node: i32) -> String {
+        self.addresses
+            .get(&node)
+            .map_or_else(|| "unknown address".to_owned(), SocketAddr::to_string)
+    }
+
+    // ---- polling -----------------------------------------------------
+
+    /// Does the network I/O: sends a metadata request if one is due, waits
+    /// at most `timeout` (and never longer than `request.timeout.ms` or the
+    /// next metadata update) for I/O, then handles completed sends,
+    /// responses, disconnections, new connections and timeouts, in Java's
+    /// order. Returns the responses to user requests.
+    pub(crate) fn poll(&mut self, timeout: Duration, now: Instant) -> Vec<ClientResponse> {
+        let mut responses = Vec::new();
+        if self.closed {
+            return responses;
+        }
+        let metadata_timeout = self.maybe_update_metadata(now);
+        let wait = timeout
+            .min(metadata_timeout)
+            .min(self.config.request_timeout);
+        if let Err(e) = self.selector.poll(wait) {
+            log::error!("Unexpected error during I/O: {e}");
+        }
+        let now = self.clock.now();
+        self.handle_completed_sends(&mut responses, now);
+        self.handle_completed_receives(&mut responses, now);
+        self.handle_disconnections(&mut responses, now);
+        self.handle_connections();
+        self.handle_initiate_api_versions_requests(now);
+        self.handle_timed_out_connections(&mut responses, now);
+        self.handle_timed_out_requests(&mut responses, now);
+        responses
+    }
+
+    fn handle_completed_sends(&mut self, responses: &mut Vec<ClientResponse>, now: Instant) {
+        let sends = self.selector.completed_sends().to_vec();
+        for send in sends {
+            for request in self.in_flight.mark_sends_completed(send.node, send.frames) {
+                responses.push(completed(&request, now, Ok(Vec::new())));
+            }
+        }
+    }
+
+    fn handle_completed_receives(&mut self, responses: &mut Vec<ClientResponse>, now: Instant) {
+        let mut closed: HashSet<i32> = HashSet::new();
+        for receive in self.selector.take_completed_receives() {
+            let node = receive.node;
+            if closed.contains(&node) {
+                continue;
+            }
+            let mut payload = receive.payload;
+            let Some(next) = self.in_flight.next_to_complete(node) else {
+                log::error!(
+                    "Received a response from node {node} ({}) with no request in flight; closing the connection",
+                    self.address_of(node)
+                );
+                self.close_after_bad_response(responses, node, now, None);
+                closed.insert(node);
+                continue;
+            };
+            let (api_key, version, expected) =
+                (next.api_key, next.api_version, next.correlation_id);
+            let mut r = Reader::new(&payload);
+            let header = ResponseHeader::decode(&mut r, response_header_version(api_key, version));
+            let body_start = payload.len() - r.remaining();
+            match header {
+                Err(e) => {
+                    let error = Error::Other(format!(
+                        "cannot read the {} response header from node {node}: {e}",
+                        api_key.name()
+                    ));
+                    log::error!("{error}; closing the connection");
+                    self.close_after_bad_response(responses, node, now, Some(error));
+                    closed.insert(node);
+                }
+                Ok(h) if h.correlation_id != expected => {
+                    let error = Error::Other(format!(
+                        "Correlation id for response ({}) does not match request ({expected}) from node {node}, request header: {} v{version}",
+                        h.correlation_id,
+                        api_key.name()
+                    ));
+                    log::error!("{error}; closing the connection");
+                    self.close_after_bad_response(responses, node, now, Some(error));
+                    closed.insert(node);
+                }
+                Ok(_) => {
+                    let Some(request) = self.in_flight.complete_next(node) else {
+                        continue;
+                    };
+                    payload.drain(..body_start);
+                    log::trace!(
+                        "Completed receive from node {node} for {} with correlation id {expected}",
+                        api_key.name()
+                    );
+                    match request.payload {
+                        RequestKind::User => responses.push(completed(&request, now, Ok(payload))),
+                        RequestKind::Metadata {
+                            request_version,
+                            is_partial_update,
+                        } => {
+                            if !self.handle_metadata_response(
+                                &request,
+                                request_version,
+                                is_partial_update,
+                                &payload,
+                                now,
+                            ) {
+                                self.close_after_bad_response(responses, node, now, None);
+                                closed.insert(node);
+                            }
+                        }
+                        RequestKind::ApiVersions => {
+                            if !self
+                                .handle_api_versions_response(responses, &request, &payload, now)
+                            {
+                                closed.insert(node);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Closes a connection that sent a response we cannot accept. With an
+    /// error, the oldest in-flight request fails with it; the others fail
+    /// as disconnected.
+    fn close_after_bad_response(
+        &mut self,
+        responses: &mut Vec<ClientResponse>,
+        node: i32,
+        now: Instant,
+        error: Option<Error>,
+    ) {
+        self.selector.close(node);
+        if let Some(error) = error {
+            if let Some(request) = self.in_flight.complete_next(node) {
+                self.fail_request(responses, request, now, RequestFailure::Invalid(error));
+            }
+        }
+        self.process_disconnection(
+            responses,
+            node,
+            now,
+            Disconnection::local("the connection was closed after an invalid response"),
+        );
+    }
+
+    /// Decodes and applies a metadata response; false if it was unreadable.
+    fn handle_metadata_response(
+        &mut self,
+        request: &InFlightRequest<RequestKind>,
+        request_version: u64,
+        is_partial_update: bool,
+        body: &[u8],
+        now: Instant,
+    ) -> bool {
+        self.metadata_fetch_in_progress = false;
+        let mut r = Reader::new(body);
+        let response = MetadataResponse::decode(&mut r, request.api_version)
+            .and_then(|resp| r.finish("MetadataResponse").map(|()| resp));
+        let response = match response {
+            Ok(resp) => resp,
+            Err(e) => {
+                log::error!(
+                    "Cannot read the metadata response from node {}: {e}; closing the connection",
+                    request.destination
+                );
+                self.metadata.failed_update(now);
+                return false;
+            }
+        };
+        self.maybe_throttle(
+            request.destination,
+            ApiKey::METADATA,
+            request.api_version,
+            response.throttle_time_ms,
+            now,
+        );
+        let errors: Vec<String> = response
+            .topics
+            .iter()
+            .filter(|t| !t.error_code.is_ok())
+            .map(|t| {
+                format!(
+                    "{}={}",
+                    t.name.as_deref().unwrap_or("?"),
+                    t.error_code.name()
+                )
+            })
+            .collect();
+        if !errors.is_empty() {
+            log::warn!(
+                "Error while fetching metadata with correlation id {} : {{{}}}",
+                request.correlation_id,
+                errors.join(", ")
+            );
+        }
+        let listener_not_found: Vec<String> = response
+            .topics
+            .iter()
+            .flat_map(|t| {
+                t.partitions
+                    .iter()
+                    .filter(|p| p.error_code == ErrorCode::LISTENER_NOT_FOUND)
+                    .map(move |p| {
+                        format!("{}-{}", t.name.as_deref().unwrap_or("?"), p.partition_index)
+                    })
+            })
+            .collect();
+        if !listener_not_found.is_empty() {
+            log::warn!(
+                "{} partitions have leader brokers without a matching listener, including {:?}",
+                listener_not_found.len(),
+                &listener_not_found[..listener_not_found.len().min(10)]
+            );
+        }
+        let outcome = self
+            .metadata
+            .update(request_version, &response, is_partial_update, now);
+        log::debug!(
+            "Metadata response with correlation id {} from node {}: {:?}",
+            request.correlation_id,
+            request.destination,
+            outcome
+        );
+        true
+    }
+
+    /// Handles a node's ApiVersions answer; false if the connection was
+    /// closed.
+    fn handle_api_versions_response(
+        &mut self,
+        responses: &mut Vec<ClientResponse>,
+        request: &InFlightRequest<RequestKind>,
+        body: &[u8],
+        now: Instant,
+    ) -> bool {
+        let node = request.destination;
+        let mut r = Reader::new(body);
+        let response = match ApiVersionsResponse::decode(&mut r, request.api_version) {
+            Ok(resp) => resp,
+            Err(e) => {
+                log::error!(
+                    "Cannot read the ApiVersions response from node {node}: {e}. Disconnecting."
+                );
+                self.selector.close(node);
+                self.process_disconnection(
+                    responses,
+                    node,
+                    now,
+                    Disconnection::local("unreadable ApiVersions response"),
+                );
+                return false;
+            }
+        };
+        if !response.error_code.is_ok() {
+            // The throttle time of an error answer is not applied: the
+            // librdkafka mock cluster puts a bogus ~20 minute value there.
+            if request.api_version == 0 || response.error_code != ErrorCode::UNSUPPORTED_VERSION {
+                log::warn!(
+                    "Received error {} from node {node} when making an ApiVersionsRequest with correlation id {}. Disconnecting.",
+                    response.error_code.name(),
+                    request.correlation_id
+                );
+                self.selector.close(node);
+                self.process_disconnection(
+                    responses,
+                    node,
+                    now,
+                    Disconnection::local("the broker refused the ApiVersions request"),
+                );
+                return false;
+            }
+            // Since Kafka 2.4 the error answer lists the broker's own
+            // ApiVersions range; without it, fall back to v0.
+            let max = response
+                .version_range(ApiKey::API_VERSIONS)
+                .map_or(0, |r| r.max)
+                .clamp(0, API_VERSIONS_MAX);
+            log::debug!(
+                "Node {node} does not support ApiVersions v{}; retrying at v{max}",
+                request.api_version
+            );
+            self.api_versions_needed.insert(node, max);
+            return true;
+        }
+        self.maybe_throttle(
+            node,
+            ApiKey::API_VERSIONS,
+            request.api_version,
+            response.throttle_time_ms,
+            now,
+        );
+        let versions = NodeApiVersions::from_response(&response);
+        log::debug!("Node {node} has API versions: {versions}");
+        self.api_versions.update(node, versions);
+        self.states.ready(node);
+        true
+    }
+
+    fn handle_disconnections(&mut self, responses: &mut Vec<ClientResponse>, now: Instant) {
+        let disconnected = self.selector.disconnected().to_vec();
+        for d in disconnected {
+            self.process_disconnection(responses, d.node, now, Disconnection::remote(d.reason));
+        }
+    }
+
+    fn handle_connections(&mut self) {
+        let connected = self.selector.connected().to_vec();
+        for node in connected {
+            log::debug!("Completed connection to node {node}. Fetching API versions.");
+            self.states.checking_api_versions(node);
+            self.api_versions_needed.insert(node, API_VERSIONS_MAX);
+        }
+    }
+
+    fn handle_initiate_api_versions_requests(&mut self, now: Instant) {
+        let pending: Vec<(i32, i16)> = self
+            .api_versions_needed
+            .iter()
+            .map(|(&n, &v)| (n, v))
+            .collect();
+        for (node, version) in pending {
+            if !(self.selector.is_connected(node) && self.in_flight.can_send_more(node)) {
+                continue;
+            }
+            self.api_versions_needed.remove(&node);
+            log::debug!("Initiating API versions fetch from node {node}.");
+            let request = ApiVersionsRequest::this_client();
+            let sent = self.do_send(
+                node,
+                ApiKey::API_VERSIONS,
+                version,
+                |v, out| request.encode(out, v).map_err(Error::from),
+                true,
+                self.config.request_timeout,
+                RequestKind::ApiVersions,
+                now,
+            );
+            if let Err(e) = sent {
+                log::warn!("Cannot send the ApiVersions request to node {node}: {e}");
+            }
+        }
+    }
+
+    fn handle_timed_out_connections(&mut self, responses: &mut Vec<ClientResponse>, now: Instant) {
+        for node in self.states.nodes_with_connection_setup_timeout(now) {
+            let timeout = self
+                .states
+                .connection_setup_timeout(node)
+                .unwrap_or_default();
+            log::info!(
+                "Disconnecting from node {node} ({}) due to socket connection setup timeout. The timeout value is {} ms.",
+                self.address_of(node),
+                timeout.as_millis()
+            );
+            self.selector.close(node);
+            self.process_disconnection(
+                responses,
+                node,
+                now,
+                Disconnection::timed_out(format!(
+                    "connection to node {node} ({}) was not established within {} ms",
+                    self.address_of(node),
+                    timeout.as_millis()
+                )),
+            );
+        }
+    }
+
+    fn handle_timed_out_requests(&mut self, responses: &mut Vec<ClientResponse>, now: Instant) {
+        for node in self.in_flight.nodes_with_timed_out_requests(now) {
+            log::info!(
+                "Disconnecting from node {node} ({}) due to request timeout.",
+                self.address_of(node)
+            );
+            self.selector.close(node);
+            self.process_disconnection(
+                responses,
+                node,
+                now,
+                Disconnection::timed_out(format!(
+                    "Disconnected from node {node} due to timeout (request.timeout.ms {} ms)",
+                    self.config.request_timeout.as_millis()
+                )),
+            );
+        }
+    }
+
+    /// The connection to `node` is gone: state, versions, in-flight
+    /// requests and metadata react (Java `processDisconnection`).
+    fn process_disconnection(
+        &mut self,
+        responses: &mut Vec<ClientResponse>,
+        node: i32,
+        now: Instant,
+        why: Disconnection,
+    ) {
+        let was_connecting = self.states.is_connecting(node);
+        self.states.disconnected(node, now);
+        self.api_versions.remove(node);
+        self.api_versions_needed.remove(&node);
+        if let Some(reason) = &why.remote {
+            if reason.is_connect_failure() || was_connecting {
+                log::warn!(
+                    "Connection to node {node} ({}) could not be established. Node may not be available. ({reason})",
+                    self.address_of(node)
+                );
+            } else {
+                log::debug!(
+                    "Connection to node {node} ({}) closed: {reason}",
+                    self.address_of(node)
+                );
+            }
+        }
+        self.cancel_in_flight_requests(responses, node, now, &why);
+        // Java `handleServerDisconnect`.
+        let cluster = self.metadata.fetch();
+        if cluster.is_bootstrap() {
+            if let Some(n) = cluster.node(node) {
+                log::warn!("Bootstrap broker {n} disconnected");
+            }
+        }
+        self.metadata.request_update(false);
+    }
+
+    fn cancel_in_flight_requests(
+        &mut self,
+        responses: &mut Vec<ClientResponse>,
+        node: i32,
+        now: Instant,
+        why: &Disconnection,
+    ) {
+        let requests = self.in_flight.clear_all(node);
+        if requests.is_empty() {
+            return;
+        }
+        let summary: Vec<String> = requests
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} v{} (correlation id {}, sent {} ms ago)",
+                    r.api_key.name(),
+                    r.api_version,
+                    r.correlation_id,
+                    now.saturating_duration_since(r.send_time).as_millis()
+                )
+            })
+            .collect();
+        let message = format!(
+            "Connection to node {node} ({}) lost with {} request(s) in flight: {}",
+            self.address_of(node),
+            requests.len(),
+            summary.join(", ")
+        );
+        if why.remote.is_some()
+            && requests
+                .iter()
+                .any(|r| matches!(r.payload, RequestKind::User))
+        {
+            log::warn!("{message} ({why})");
+        } else {
+            log::debug!("{message} ({why})");
+        }
+        for request in requests {
+            let failure = why.failure(node);
+            self.fail_request(responses, request, now, failure);
+        }
+    }
+
+    fn fail_request(
+        &mut self,
+        responses: &mut Vec<ClientResponse>,
+        request: InFlightRequest<RequestKind>,
+        now: Instant,
+        failure: RequestFailure,
+    ) {
+        match request.payload {
+            RequestKind::User => responses.push(completed(&request, now, Err(failure))),
+            RequestKind::Metadata { .. } => {
+                self.metadata_fetch_in_progress = false;
+                self.metadata.failed_update(now);
+            }
+            RequestKind::ApiVersions => {}
+        }
+    }
+
+    // ---- metadata updater ------------------------------------------------
+
+    /// Java `DefaultMetadataUpdater.maybeUpdate`: sends a metadata request
+    /// when one is due; returns how long the poll may wait as far as
+    /// metadata is concerned.
+    fn maybe_update_metadata(&mut self, now: Instant) -> Duration {
+        let time_to_next = self.metadata.time_to_next_update(now);
+        let wait_for_fetch = if self.metadata_fetch_in_progress {
+            self.config.request_timeout
+        } else {
+            Duration::ZERO
+        };
+        let timeout = time_to_next.max(wait_for_fetch);
+        if !timeout.is_zero() {
+            return timeout;
+        }
+        self.metadata.note_update_attempt(now);
+        let mut least_loaded = self.least_loaded_node(now);
+        let stuck = self.config.rebootstrap
+            && least_loaded.node.is_none()
+            && !least_loaded.at_least_one_connection_ready;
+        if stuck || self.metadata.needs_rebootstrap(now) {
+            self.rebootstrap(now);
+            least_loaded = self.least_loaded_node(now);
+        }
+        let Some(node) = least_loaded.node else {
+            log::debug!("Give up sending metadata request since no node is available");
+            return self.config.reconnect_backoff;
+        };
+        self.maybe_update_metadata_from(&node, now)
+    }
+
+    fn maybe_update_metadata_from(&mut self, node: &Node, now: Instant) -> Duration {
+        if self.can_send_request(node.id, now) {
+            let request = self.metadata.new_metadata_request(now);
+            log::debug!(
+                "Sending metadata request {:?} to node {node}",
+                request.request
+            );
+            let kind = RequestKind::Metadata {
+                request_version: request.request_version,
+                is_partial_update: request.is_partial_update,
+            };
+            let versions = match self
+                .api_versions
+                .get(node.id)
+                .map(|v| v.latest_usable_version(ApiKey::METADATA))
+            {
+                Some(Ok(v)) => v,
+                Some(Err(e)) => {
+                    log::error!("Cannot send metadata requests to node {node}: {e}");
+                    self.metadata.fatal_error(e.into());
+                    self.metadata.failed_update(now);
+                    return self.config.reconnect_backoff;
+                }
+                None => return self.config.reconnect_backoff,
+            };
+            let sent = self.do_send(
+                node.id,
+                ApiKey::METADATA,
+                versions,
+                |v, out| request.request.encode(out, v).map_err(Error::from),
+                true,
+                self.config.request_timeout,
+                kind,
+                now,
+            );
+            return match sent {
+                Ok(_) => {
+                    self.metadata_fetch_in_progress = true;
+                    self.config.request_timeout
+                }
+                Err(e) => {
+                    log::warn!("Cannot send the metadata request to node {node}: {e}");
+                    self.metadata.failed_update(now);
+                    self.config.reconnect_backoff
+                }
+            };
+        }
+        // A connection being set up will serve: do not open more meanwhile.
+        if self.states.is_any_node_connecting() {
+            return self.config.reconnect_backoff;
+        }
+        if self.states.can_connect(node.id, now) {
+            log::debug!("Initialize connection to node {node} for sending metadata request");
+            self.initiate_connect(node, now);
+            return self.config.reconnect_backoff;
+        }
+        // Connected but busy, or checking versions: an event will come.
+        Duration::MAX
+    }
+
+    /// Goes back to the bootstrap servers (KIP-899): every connection is
+    /// closed and the bootstrap nodes become the cluster again.
+    fn rebootstrap(&mut self, now: Instant) {
+        let nodes: Vec<i32> = self.addresses.keys().copied().collect();
+        let mut dropped = Vec::new();
+        for node in nodes {
+            if self.selector.close(node) {
+                self.process_disconnection(
+                    &mut dropped,
+                    node,
+                    now,
+                    Disconnection::local("rebootstrap"),
+                );
+            }
+        }
+        if !dropped.is_empty() {
+            log::warn!(
+                "{} request(s) cancelled by a rebootstrap were dropped",
+                dropped.len()
+            );
+        }
+        self.metadata.rebootstrap(now);
+    }
+}
+
+/// Why a connection went away, for logs and the failed requests.
+#[derive(Debug)]
+struct Disconnection {
+    /// The selector's reason when the peer or the network closed it.
+    remote: Option<DisconnectReason>,
+    /// A timeout (request or connection setup) closed it.
+    timed_out: Option<String>,
+    /// We closed it for this reason.
+    local: Option<&'static str>,
+}
+
+impl Disconnection {
+    fn remote(reason: DisconnectReason) -> Self {
+        Disconnection {
+            remote: Some(reason),
+            timed_out: None,
+            local: None,
+        }
+    }
+
+    fn local(why: &'static str) -> Self {
+        Disconnection {
+            remote: None,
+            timed_out: None,
+            local: Some(why),
+        }
+    }
+
+    fn timed_out(message: String) -> Self {
+        Disconnection {
+            remote: None,
+            timed_out: Some(message),
+            local: None,
+        }
+    }
+
+    fn failure(&self, node: i32) -> RequestFailure {
+        match &self.timed_out {
+            Some(m) => RequestFailure::TimedOut(m.clone()),
+            None => RequestFailure::Disconnected(format!("Disconnected from node {node} ({self})")),
+        }
+    }
+}
+
+impl fmt::Display for Disconnection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(r) = &self.remote {
+            r.fmt(f)
+        } else if let Some(m) = &self.timed_out {
+            f.write_str(m)
+        } else {
+            f.write_str(self.local.unwrap_or("closed"))
+        }
+    }
+}
+
+fn completed(
+    request: &InFlightRequest<RequestKind>,
+    now: Instant,
+    body: std::result::Result<Vec<u8>, RequestFailure>,
+) -> ClientResponse {
+    ClientResponse {
+        destination: request.destination,
+        api_key: request.api_key,
+        api_version: request.api_version,
+        correlation_id: request.correlation_id,
+        created: request.send_time,
+        received: now,
+        body,
+    }
+}
+
+#[cfg(test)]
+#[path = "network_client_tests.rs"]
+mod tests;
