@@ -14,10 +14,6 @@
 //! * [`network_client`]: request routing over `crate::network::Selector`,
 //!   the ApiVersions handshake, the metadata updater.
 
-// The NetworkClient (network_client.rs) is the user of these; drop this once
-// it has landed.
-#![allow(dead_code)]
-
 pub(crate) mod api_versions;
 pub(crate) mod cluster_connection_states;
 pub(crate) mod host_resolver;

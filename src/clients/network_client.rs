@@ -236,6 +236,7 @@ impl<P: TopicPolicy> NetworkClient<P> {
     }
 
     /// The versions `node` advertised, once its handshake is done.
+    #[allow(dead_code)] // tests
     pub(crate) fn node_api_versions(&self, node: i32) -> Option<&NodeApiVersions> {
         self.api_versions.get(node)
     }
@@ -275,6 +276,7 @@ impl<P: TopicPolicy> NetworkClient<P> {
 
     /// How long until `node` may be connected to or sent to, by its
     /// connection state (Java `connectionDelay`).
+    #[allow(dead_code)] // Java API; the sender uses poll_delay
     pub(crate) fn connection_delay(&self, node: i32, now: Instant) -> Duration {
         self.states.connection_delay(node, now)
     }
@@ -292,14 +294,9 @@ impl<P: TopicPolicy> NetworkClient<P> {
     }
 
     /// Requests in flight to `node`.
+    #[allow(dead_code)] // Java API; tests
     pub(crate) fn in_flight_request_count_for(&self, node: i32) -> usize {
         self.in_flight.count(node)
-    }
-
-    /// Whether a connection to `node` failed recently and its backoff has
-    /// not passed.
-    pub(crate) fn connection_failed(&self, node: i32, now: Instant) -> bool {
-        self.states.is_blacked_out(node, now)
     }
 
     /// The node with the fewest requests in flight among those that can
@@ -503,12 +500,6 @@ impl<P: TopicPolicy> NetworkClient<P> {
                 log::trace!("Connection to node {node} is throttled for {throttle_ms} ms");
             }
         }
-    }
-
-    /// Wakes a blocked poll (from the network thread itself: no-op in
-    /// effect; other threads use [`wakeup_handle`](Self::wakeup_handle)).
-    pub(crate) fn wakeup(&self) {
-        self.selector.wakeup_handle().wake();
     }
 
     /// Closes the connection to `node` at once; its in-flight requests fail

@@ -103,6 +103,10 @@ impl Sender {
         let now = self.clock.now();
         let correlation_id = response.correlation_id;
         let node = response.destination;
+        log::trace!(
+            "Received produce response from node {node} with correlation id {correlation_id} after {} ms",
+            response.received.saturating_duration_since(response.created).as_millis()
+        );
         let mut entries = request.entries;
         for (tp, batch) in &entries {
             if let Some(b) = batch {
