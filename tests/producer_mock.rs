@@ -666,3 +666,132 @@ fn interceptors_and_a_custom_partitioner_take_part() {
         vec![(b"intercepted".to_vec(), Some(b"1".to_vec()))]
     );
 }
+
+#[test]
+fn init_producer_id_is_retried_on_retriable_errors() {
+    let cluster = cluster(1);
+    cluster.create_topic("pid", 1).unwrap();
+    cluster.push_request_errors(
+        ApiKey::INIT_PRODUCER_ID,
+        &[ErrorCode::COORDINATOR_LOAD_IN_PROGRESS],
+    );
+    let producer = string_producer(config(&cluster).retry_backoff_ms(10));
+    let md = producer
+        .send(ProducerRecord::new("pid", "x".to_owned()))
+        .unwrap()
+        .get()
+        .unwrap();
+    assert_eq!(md.offset(), 0);
+    assert_eq!(cluster.request_count(ApiKey::INIT_PRODUCER_ID), 2);
+    assert_eq!(cluster.records("pid", 0)[0].sequence, 0);
+}
+
+#[test]
+fn a_fatal_init_producer_id_error_fails_pending_and_later_sends() {
+    let cluster = cluster(1);
+    cluster.create_topic("fatal", 1).unwrap();
+    cluster.push_request_errors(
+        ApiKey::INIT_PRODUCER_ID,
+        &[ErrorCode::CLUSTER_AUTHORIZATION_FAILED],
+    );
+    let producer = string_producer(config(&cluster));
+    let e = producer
+        .send(ProducerRecord::new("fatal", "x".to_owned()))
+        .unwrap()
+        .get()
+        .unwrap_err();
+    assert_eq!(
+        e.code(),
+        Some(ErrorCode::CLUSTER_AUTHORIZATION_FAILED),
+        "{e}"
+    );
+    let e = producer
+        .send(ProducerRecord::new("fatal", "y".to_owned()))
+        .unwrap_err();
+    assert_eq!(
+        e.code(),
+        Some(ErrorCode::CLUSTER_AUTHORIZATION_FAILED),
+        "{e}"
+    );
+    assert_eq!(cluster.request_count(ApiKey::PRODUCE), 0);
+    producer.close().unwrap();
+}
+
+#[test]
+fn one_request_in_flight_keeps_order_across_retries() {
+    let cluster = cluster(1);
+    cluster.create_topic("ordered", 1).unwrap();
+    let producer = bytes_producer(
+        config(&cluster)
+            .max_in_flight_requests_per_connection(1)
+            .retry_backoff_ms(5)
+            .batch_size(200)
+            .linger_ms(0),
+    );
+    cluster.push_request_errors(
+        ApiKey::PRODUCE,
+        &[
+            ErrorCode::NOT_ENOUGH_REPLICAS,
+            ErrorCode::REQUEST_TIMED_OUT,
+            ErrorCode::NOT_ENOUGH_REPLICAS,
+        ],
+    );
+    let futures: Vec<_> = (0..300u32)
+        .map(|i| {
+            producer
+                .send(ProducerRecord::new("ordered", i.to_be_bytes().to_vec()))
+                .unwrap()
+        })
+        .collect();
+    producer.flush().unwrap();
+    for (i, f) in futures.into_iter().enumerate() {
+        assert_eq!(f.get().unwrap().offset(), i as i64);
+    }
+    let values: Vec<u32> = cluster
+        .records("ordered", 0)
+        .iter()
+        .map(|r| u32::from_be_bytes(r.value.as_deref().unwrap().try_into().unwrap()))
+        .collect();
+    assert_eq!(values, (0..300).collect::<Vec<_>>());
+}
+
+#[test]
+fn several_requests_in_flight_keep_order_across_retries() {
+    let cluster = cluster(1);
+    cluster.create_topic("pipelined", 1).unwrap();
+    let producer = bytes_producer(
+        config(&cluster)
+            .retry_backoff_ms(5)
+            .batch_size(200)
+            .linger_ms(0),
+    );
+    producer
+        .send(ProducerRecord::new(
+            "pipelined",
+            u32::MAX.to_be_bytes().to_vec(),
+        ))
+        .unwrap()
+        .get()
+        .unwrap();
+    // The next request fails; those behind it, if already in flight, get
+    // OUT_OF_ORDER_SEQUENCE_NUMBER from the broker and are retried after it.
+    cluster.push_request_errors(ApiKey::PRODUCE, &[ErrorCode::NOT_ENOUGH_REPLICAS]);
+    let futures: Vec<_> = (0..300u32)
+        .map(|i| {
+            producer
+                .send(ProducerRecord::new("pipelined", i.to_be_bytes().to_vec()))
+                .unwrap()
+        })
+        .collect();
+    producer.flush().unwrap();
+    for (i, f) in futures.into_iter().enumerate() {
+        assert_eq!(f.get().unwrap().offset(), i as i64 + 1);
+    }
+    let values: Vec<u32> = cluster
+        .records("pipelined", 0)
+        .iter()
+        .skip(1)
+        .map(|r| u32::from_be_bytes(r.value.as_deref().unwrap().try_into().unwrap()))
+        .collect();
+    assert_eq!(values, (0..300).collect::<Vec<_>>());
+}

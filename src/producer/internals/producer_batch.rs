@@ -374,7 +374,6 @@ impl ProducerBatch {
     }
 
     /// Java `sequenceHasBeenReset`.
-    #[allow(dead_code)] // sequence repair (next issue)
     pub(crate) fn sequence_has_been_reset(&self) -> bool {
         self.reopened
     }

@@ -342,7 +342,6 @@ impl TransactionManager {
     }
 
     /// The last acknowledged sequence of `tp`, if any.
-    #[allow(dead_code)] // tests; sequence resolution (next issue)
     pub(crate) fn last_acked_sequence(&self, tp: &TopicPartition) -> Option<i32> {
         self.state
             .lock()

@@ -348,7 +348,25 @@ impl Sender {
         !batch.has_reached_delivery_timeout(self.config.delivery_timeout, now)
             && batch.attempts() < self.config.retries
             && !batch.is_done()
-            && result.error.is_retriable()
+            && (result.error.is_retriable() || self.out_of_order_but_not_next(batch, result))
+    }
+
+    /// Java `TransactionManager.canRetry` for `OUT_OF_ORDER_SEQUENCE_NUMBER`:
+    /// when the batch is not the partition's next sequence, an earlier
+    /// batch failed and will be retried first, so this one is retried too.
+    /// A real gap (the batch is the next one) needs an epoch bump, which
+    /// comes with the next issue: that batch fails.
+    fn out_of_order_but_not_next(&self, batch: &ProducerBatch, result: &PartitionResult) -> bool {
+        let Some(tm) = &self.transaction_manager else {
+            return false;
+        };
+        if result.error != ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER {
+            return false;
+        }
+        let tp = batch.topic_partition();
+        let next = crate::record::increment_sequence(tm.last_acked_sequence(tp).unwrap_or(-1), 1);
+        !tm.has_unresolved_sequence(tp)
+            && (batch.sequence_has_been_reset() || batch.base_sequence() != next)
     }
 
     fn complete_batch_successfully(&mut self, mut batch: ProducerBatch, result: &PartitionResult) {
