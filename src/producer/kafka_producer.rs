@@ -746,7 +746,9 @@ impl<K: 'static, V: 'static> KafkaProducer<K, V> {
         );
         Ok(())
     }
+}
 
+impl<K, V> KafkaProducer<K, V> {
     /// Closes interceptors, partitioner and metadata once.
     fn close_resources(&self) {
         if self.resources_closed.swap(true, Ordering::SeqCst) {
@@ -784,14 +786,7 @@ impl<K, V> Drop for KafkaProducer<K, V> {
         if let Some(handle) = self.io_thread.lock().take() {
             let _ = handle.join();
         }
-        if !self.resources_closed.swap(true, Ordering::SeqCst) {
-            // Drop has no K: 'static bound; the interceptors' Drop runs
-            // their resources down, close() is for explicit closes.
-            if let Some(p) = &self.partitioner {
-                p.close();
-            }
-            self.metadata.close();
-        }
+        self.close_resources();
     }
 }
 
