@@ -7,30 +7,70 @@
 //! partition leaders. There is no async runtime and, in the default build, no
 //! C library.
 //!
-//! # What exists today
+//! # Quick start
 //!
-//! The socket-free core is built and proven against bytes written by the Java
-//! client 4.3.0:
+//! ```
+//! # #[cfg(feature = "mock")] {
+//! use kafka_producer::mock::MockCluster;
+//! use kafka_producer::producer::serialization::StringSerializer;
+//! use kafka_producer::{KafkaProducer, ProducerConfig, ProducerRecord};
 //!
-//! * [`protocol`]: the wire codec (classic and flexible encodings, tagged
-//!   fields) and the ApiVersions, Metadata, Produce and InitProducerId
-//!   messages, with version negotiation;
-//! * [`record`]: `RecordBatch` v2 building (`MemoryRecordsBuilder`), with
-//!   gzip compression and Java's size estimates;
-//! * [`producer::ProducerConfig`]: every producer configuration key under its
-//!   Java name, with Java's defaults and validation rules;
+//! // An embedded broker for the example; use your cluster's addresses.
+//! let cluster = MockCluster::builder().brokers(3).start()?;
+//! cluster.create_topic("orders", 4)?;
+//!
+//! let config = ProducerConfig::builder(&cluster.bootstrap_servers())
+//!     .linger_ms(5)
+//!     .build()?;
+//! let producer = KafkaProducer::new(config, StringSerializer, StringSerializer)?;
+//!
+//! // Wait for the acknowledgement...
+//! let record = ProducerRecord::new("orders", "order #1".to_owned()).with_key("customer-7".to_owned());
+//! let metadata = producer.send(record)?.get()?;
+//! println!("stored at {}-{} offset {}", metadata.topic(), metadata.partition(), metadata.offset());
+//!
+//! // ...or be called back on the producer's network thread.
+//! producer.send_with_callback(ProducerRecord::new("orders", "order #2".to_owned()), |result| {
+//!     if let Err(e) = result {
+//!         eprintln!("order #2 failed: {e}");
+//!     }
+//! })?;
+//! producer.flush()?;
+//! producer.close()?;
+//! assert_eq!(cluster.records("orders", metadata.partition())[0].value.as_deref(), Some(&b"order #1"[..]));
+//! # }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # What is built
+//!
+//! * [`KafkaProducer`]: `send`, `send_with_callback`, `flush`,
+//!   `partitions_for`, `close`; idempotent by default (producer id,
+//!   per-partition sequences), as Java 4.3;
+//! * the network thread (`Sender`, `NetworkClient`, `Selector` over `mio`):
+//!   ApiVersions negotiation, metadata refresh, produce requests, retries
+//!   with backoff, delivery and request timeouts;
+//! * [`protocol`]: the wire codec and the ApiVersions, Metadata, Produce
+//!   and InitProducerId messages, checked against bytes written by the
+//!   Java client 4.3.0;
+//! * [`record`]: `RecordBatch` v2 building, with gzip compression and
+//!   Java's size estimates;
+//! * [`producer::ProducerConfig`]: every producer configuration key under
+//!   its Java name, with Java's defaults and validation rules;
 //! * partitioning: Java's built-in partitioner (murmur2 for keys, uniform
-//!   sticky and adaptive for unkeyed records) and the [`producer::Partitioner`]
-//!   trait;
-//! * the `BufferPool`, `RecordAccumulator` and `ProducerBatch` that sit between
-//!   caller threads and the network thread, with [`producer::SendFuture`].
+//!   sticky and adaptive for unkeyed records) and the
+//!   [`producer::Partitioner`] trait;
+//! * [`mock::MockCluster`] (feature `mock`, on by default): an embedded
+//!   broker for tests.
 //!
-//! The network thread and the public `KafkaProducer` come next.
+//! Not yet: transactions, batch splitting on `MESSAGE_TOO_LARGE`, epoch
+//! bumps after sequence errors, TLS/SASL, metrics.
 //!
 //! # Threads and the path of one record
 //!
 //! ```text
 //!  caller threads                                one network thread
+//!                                                 "kafka-producer-network-thread | <client.id>"
 //!  send(record)
 //!   serialize, partition, size check
 //!   RecordAccumulator::append  --lock batches[tp]-->  ready -> drain -> send
@@ -56,3 +96,4 @@ pub(crate) mod clients;
 pub(crate) mod network;
 
 pub use error::{Error, Result};
+pub use producer::{KafkaProducer, ProducerConfig, ProducerRecord, RecordMetadata, SendFuture};

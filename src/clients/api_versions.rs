@@ -105,6 +105,7 @@ pub(crate) struct ApiVersions {
 
 impl ApiVersions {
     /// The record batch magic every Produce request of this client uses.
+    #[allow(dead_code)] // Produce magic is always 2 (see the module docs)
     pub(crate) const MAX_USABLE_PRODUCE_MAGIC: i8 = 2;
 
     /// Empty.
@@ -129,6 +130,7 @@ impl ApiVersions {
 
     /// The highest record batch magic usable with every node: always 2 (see
     /// the module docs).
+    #[allow(dead_code)] // Produce magic is always 2 (see the module docs)
     pub(crate) fn max_usable_produce_magic(&self) -> i8 {
         Self::MAX_USABLE_PRODUCE_MAGIC
     }

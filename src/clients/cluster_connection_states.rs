@@ -53,6 +53,7 @@ pub(crate) enum ConnectionState {
     /// Connected and versions known: requests may be sent.
     Ready,
     /// Authentication failed; treated as disconnected.
+    #[allow(dead_code)] // SASL/SSL authentication (not supported yet)
     AuthenticationFailed,
 }
 
@@ -197,6 +198,7 @@ impl ClusterConnectionStates {
     }
 
     /// Whether `node` is disconnected and still inside its reconnect backoff.
+    #[allow(dead_code)] // part of the Java API; tests
     pub(crate) fn is_blacked_out(&self, node: i32, now: Instant) -> bool {
         self.nodes.get(&node).is_some_and(|s| {
             s.state.is_disconnected()
@@ -366,6 +368,7 @@ impl ClusterConnectionStates {
     }
 
     /// Authentication with `node` failed; it counts as a failed attempt.
+    #[allow(dead_code)] // SASL/SSL authentication (not supported yet)
     pub(crate) fn authentication_failed(&mut self, node: i32, now: Instant, error: String) {
         if let Some(s) = self.nodes.get_mut(&node) {
             s.authentication_error = Some(error);
@@ -380,6 +383,7 @@ impl ClusterConnectionStates {
     }
 
     /// The authentication error of `node`, if its last attempt failed so.
+    #[allow(dead_code)] // SASL/SSL authentication (not supported yet)
     pub(crate) fn authentication_error(&self, node: i32) -> Option<&str> {
         self.nodes
             .get(&node)
@@ -394,6 +398,7 @@ impl ClusterConnectionStates {
     }
 
     /// Whether any node is ready and not throttled.
+    #[allow(dead_code)] // part of the Java API; tests
     pub(crate) fn has_ready_nodes(&self, now: Instant) -> bool {
         self.nodes.values().any(|s| Self::ready_at(s, now))
     }
@@ -410,6 +415,7 @@ impl ClusterConnectionStates {
     }
 
     /// Whether `node` is known and disconnected.
+    #[allow(dead_code)] // part of the Java API; tests
     pub(crate) fn is_disconnected(&self, node: i32) -> bool {
         self.nodes
             .get(&node)
@@ -418,12 +424,14 @@ impl ClusterConnectionStates {
 
     /// Forgets `node`: unlike [`Self::disconnected`], its next connection
     /// needs no backoff.
+    #[allow(dead_code)] // part of the Java API; tests
     pub(crate) fn remove(&mut self, node: i32) {
         self.nodes.remove(&node);
         self.connecting.remove(&node);
     }
 
     /// The state of `node`, `None` if it was never tried (or removed).
+    #[allow(dead_code)] // tests
     pub(crate) fn connection_state(&self, node: i32) -> Option<ConnectionState> {
         self.nodes.get(&node).map(|s| s.state)
     }
@@ -434,6 +442,7 @@ impl ClusterConnectionStates {
     }
 
     /// The current reconnect backoff of `node`.
+    #[allow(dead_code)] // tests
     pub(crate) fn reconnect_backoff(&self, node: i32) -> Option<Duration> {
         self.nodes.get(&node).map(|s| s.reconnect_backoff)
     }
@@ -463,6 +472,7 @@ impl ClusterConnectionStates {
     }
 
     /// The connecting nodes, in ascending id order.
+    #[allow(dead_code)] // tests
     pub(crate) fn connecting_nodes(&self) -> impl Iterator<Item = i32> + '_ {
         self.connecting.iter().copied()
     }

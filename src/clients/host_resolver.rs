@@ -136,7 +136,7 @@ pub(crate) fn resolve_bootstrap_servers(
         return Err(crate::Error::config(
             "bootstrap.servers",
             given.join(","),
-            "no resolvable bootstrap urls given",
+            "No resolvable bootstrap urls given in bootstrap.servers",
         ));
     }
     Ok(out)

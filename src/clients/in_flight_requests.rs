@@ -110,12 +110,14 @@ impl<T> InFlightRequests<T> {
     }
 
     /// The newest request to `node`.
+    #[allow(dead_code)] // part of the Java API; tests
     pub(crate) fn last_sent(&self, node: i32) -> Option<&InFlightRequest<T>> {
         self.requests.get(&node).and_then(VecDeque::back)
     }
 
     /// Removes and returns the newest request to `node` (Java
     /// `completeLastSent`).
+    #[allow(dead_code)] // part of the Java API; tests
     pub(crate) fn complete_last_sent(&mut self, node: i32) -> Option<InFlightRequest<T>> {
         let request = self.requests.get_mut(&node)?.pop_back()?;
         self.removed(node, 1);
@@ -172,6 +174,7 @@ impl<T> InFlightRequests<T> {
     }
 
     /// Whether no request to `node` is in flight.
+    #[allow(dead_code)] // part of the Java API; tests
     pub(crate) fn is_empty(&self, node: i32) -> bool {
         self.count(node) == 0
     }
@@ -182,6 +185,7 @@ impl<T> InFlightRequests<T> {
     }
 
     /// Whether no request is in flight at all.
+    #[allow(dead_code)] // part of the Java API; tests
     pub(crate) fn is_all_empty(&self) -> bool {
         self.total == 0
     }

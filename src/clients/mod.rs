@@ -11,15 +11,12 @@
 //! * [`api_versions`]: the versions each node advertised and the one used;
 //! * [`metadata`]: the cluster view, refresh rules and `await_update`.
 //!
-//! The network client (request routing over `crate::network::Selector`,
-//! the ApiVersions handshake) comes next.
-
-// The NetworkClient (network_client.rs) is the user of these; drop this once
-// it has landed.
-#![allow(dead_code)]
+//! * [`network_client`]: request routing over `crate::network::Selector`,
+//!   the ApiVersions handshake, the metadata updater.
 
 pub(crate) mod api_versions;
 pub(crate) mod cluster_connection_states;
 pub(crate) mod host_resolver;
 pub(crate) mod in_flight_requests;
 pub(crate) mod metadata;
+pub(crate) mod network_client;

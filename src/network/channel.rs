@@ -85,6 +85,7 @@ impl Channel {
     }
 
     /// Whether frames are waiting to be written.
+    #[allow(dead_code)] // tests
     pub(crate) fn has_pending_sends(&self) -> bool {
         !self.sends.is_empty()
     }

@@ -14,10 +14,6 @@
 //! Plaintext TCP only: TLS and SASL would slot in as a transport layer
 //! inside [`channel`].
 
-// The NetworkClient (clients/network_client.rs) is the user; drop this once
-// it has landed.
-#![allow(dead_code)]
-
 pub(crate) mod channel;
 pub(crate) mod disconnect;
 pub(crate) mod receive;
@@ -27,12 +23,5 @@ pub(crate) mod send;
 #[cfg(test)]
 mod tests;
 
-// Unused until the NetworkClient lands (see above).
-#[allow(unused_imports)]
 pub(crate) use disconnect::DisconnectReason;
-#[allow(unused_imports)]
-pub(crate) use receive::FrameError;
-#[allow(unused_imports)]
-pub(crate) use selector::{
-    CompletedReceive, CompletedSend, Disconnect, Selector, SelectorConfig, Wakeup,
-};
+pub(crate) use selector::{Selector, SelectorConfig, Wakeup};

@@ -311,6 +311,7 @@ impl Selector {
     }
 
     /// Frames received during the last poll, in order of arrival per node.
+    #[allow(dead_code)] // tests
     pub(crate) fn completed_receives(&self) -> &[CompletedReceive] {
         &self.results.completed_receives
     }
@@ -347,11 +348,13 @@ impl Selector {
     }
 
     /// Whether `node` has a connection, established or still connecting.
+    #[allow(dead_code)] // tests
     pub(crate) fn has_connection(&self, node: i32) -> bool {
         self.channels.contains_key(&node)
     }
 
     /// Whether frames queued for `node` are not yet fully written.
+    #[allow(dead_code)] // tests
     pub(crate) fn has_pending_sends(&self, node: i32) -> bool {
         self.channels
             .get(&node)
@@ -359,6 +362,7 @@ impl Selector {
     }
 
     /// How many connections are open or opening.
+    #[allow(dead_code)] // tests
     pub(crate) fn connection_count(&self) -> usize {
         self.channels.len()
     }

@@ -58,11 +58,13 @@ impl SendQueue {
     }
 
     /// How many frames are queued, the partly written one included.
+    #[allow(dead_code)] // tests
     pub(crate) fn len(&self) -> usize {
         self.frames.len()
     }
 
     /// Whether the oldest frame has been partly written.
+    #[allow(dead_code)] // tests
     pub(crate) fn is_partly_written(&self) -> bool {
         self.offset > 0
     }

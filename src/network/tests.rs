@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use crossbeam_channel::bounded;
 
+use super::receive::FrameError;
 use super::*;
 use crate::util::clock::{Clock, MockClock, SystemClock};
 

@@ -70,7 +70,6 @@ pub(crate) struct RecordErrors {
 
 impl RecordErrors {
     /// Errors for the listed batch indexes; every other record gets `other`.
-    #[allow(dead_code)] // built by the sender from produce responses
     pub(crate) fn new(mut by_index: Vec<(i32, Error)>, other: Error) -> Self {
         by_index.sort_by_key(|(i, _)| *i);
         RecordErrors { by_index, other }
@@ -86,7 +85,6 @@ impl RecordErrors {
 
 /// How a batch ended.
 #[derive(Debug, Clone)]
-#[allow(dead_code)] // `Split` comes with batch splitting
 pub(crate) enum BatchOutcome {
     /// The broker appended the batch. `log_append_time` is -1 unless the
     /// topic uses `LogAppendTime`; `base_offset` is -1 when unknown.
@@ -102,6 +100,7 @@ pub(crate) enum BatchOutcome {
     },
     /// The batch was split; record `i` now lives at `targets[i]`
     /// (slot, index in the new batch).
+    #[allow(dead_code)] // batch splitting comes with MESSAGE_TOO_LARGE handling (next issue)
     Split(Vec<(Arc<ProduceRequestResult>, i32)>),
 }
 
@@ -125,7 +124,6 @@ impl BatchOutcome {
 /// Java's `ProducerBatch.FinalState`, kept for the log messages about
 /// completions that arrive after the first one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(dead_code)] // `Succeeded` is set by the sender
 pub(crate) enum FinalState {
     /// Aborted by the client (forced close, transaction abort).
     Aborted,
@@ -419,9 +417,9 @@ impl RecordHandle {
     }
 }
 
-#[allow(dead_code)] // `Failed` is made by `SendFuture::failed`
 enum FutureState {
     Pending(RecordHandle),
+    #[allow(dead_code)] // made by SendFuture::failed
     Failed(Error),
 }
 
@@ -475,7 +473,7 @@ impl SendFuture {
 
     /// A future that already failed: the record was rejected before it
     /// reached a batch (Java `FutureFailure`).
-    #[allow(dead_code)] // used by KafkaProducer::send
+    #[allow(dead_code)] // send reports immediate failures as Err; kept for MockProducer
     pub(crate) fn failed(error: Error) -> Self {
         SendFuture {
             state: FutureState::Failed(error),

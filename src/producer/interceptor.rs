@@ -38,7 +38,6 @@ pub trait ProducerInterceptor<K, V>: Send + Sync {
 }
 
 /// The chain of interceptors of one producer (Java `ProducerInterceptors`).
-#[allow(dead_code)] // used by KafkaProducer (being built)
 pub(crate) struct ProducerInterceptors<K, V> {
     interceptors: Vec<Box<dyn ProducerInterceptor<K, V>>>,
 }
@@ -51,8 +50,6 @@ impl<K, V> fmt::Debug for ProducerInterceptors<K, V> {
     }
 }
 
-// Used by KafkaProducer (being built); drop this once it lands.
-#[allow(dead_code)]
 impl<K, V> ProducerInterceptors<K, V> {
     /// A chain running `interceptors` in order.
     pub(crate) fn new(interceptors: Vec<Box<dyn ProducerInterceptor<K, V>>>) -> Self {

@@ -1,12 +1,13 @@
 //! The producer's public API (the Java `org.apache.kafka.clients.producer`
 //! package): configuration, records, futures, partitioners.
 //!
-//! The network thread and `KafkaProducer` itself are not built yet; what is
-//! here can be used and tested without a socket.
+//! [`KafkaProducer`] is the entry point; the network thread and the
+//! machinery behind it are crate-private (`internals`).
 
 pub mod config;
 pub mod future;
 pub mod interceptor;
+pub mod kafka_producer;
 pub mod partitioner;
 pub mod record;
 pub mod serialization;
@@ -19,6 +20,7 @@ pub use config::{
 };
 pub use future::SendFuture;
 pub use interceptor::ProducerInterceptor;
+pub use kafka_producer::{KafkaProducer, KafkaProducerBuilder};
 pub use partitioner::{Partitioner, RoundRobinPartitioner};
 pub use record::{Header, ProducerRecord, RecordMetadata};
 pub use serialization::Serializer;

@@ -30,10 +30,6 @@
 //! readers never wait for an update to be computed. Lock order: state, then
 //! cluster.
 
-// The network client and KafkaProducer (this issue, built by others) are
-// the users; drop this once they have landed.
-#![allow(dead_code)]
-
 pub(crate) mod snapshot;
 pub(crate) mod update;
 
@@ -114,6 +110,7 @@ pub(crate) trait TopicPolicy: Send + 'static {
 
 /// The generic policy: every topic, no partial updates.
 #[derive(Debug, Default)]
+#[allow(dead_code)] // the generic policy, for tests and other clients
 pub(crate) struct AllTopics;
 
 impl TopicPolicy for AllTopics {}
@@ -232,6 +229,7 @@ impl Core {
     }
 
     /// The current update version.
+    #[allow(dead_code)] // tests
     pub(crate) fn update_version(&self) -> u64 {
         self.update_version
     }
@@ -453,16 +451,19 @@ impl<P: TopicPolicy> Metadata<P> {
 
     /// Asks for an immediate update for newly wanted topics; returns the
     /// version to wait past.
+    #[allow(dead_code)] // tests; the producer asks through request_update_for_topic
     pub(crate) fn request_update_for_new_topics(&self) -> u64 {
         self.state.lock().core.request_update_for_new_topics()
     }
 
     /// Whether an update was asked for.
+    #[allow(dead_code)] // tests
     pub(crate) fn update_requested(&self) -> bool {
         self.state.lock().core.update_requested()
     }
 
     /// The refresh backoff left (Java `timeToAllowUpdate`).
+    #[allow(dead_code)] // tests
     pub(crate) fn time_to_allow_update(&self, now: Instant) -> Duration {
         self.state.lock().core.time_to_allow_update(now)
     }
@@ -613,11 +614,13 @@ impl<P: TopicPolicy> Metadata<P> {
     }
 
     /// The number of successful updates (and bootstraps) so far.
+    #[allow(dead_code)] // tests
     pub(crate) fn update_version(&self) -> u64 {
         self.state.lock().core.update_version
     }
 
     /// When the last full update succeeded.
+    #[allow(dead_code)] // tests
     pub(crate) fn last_successful_update(&self) -> Option<Instant> {
         self.state.lock().core.last_successful_refresh
     }

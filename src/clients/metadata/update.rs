@@ -261,6 +261,7 @@ impl<P: TopicPolicy> Metadata<P> {
     /// is newer than the one known, a full update is requested (Java
     /// `updateLastSeenEpochIfNewer`). Returns whether it was newer. An
     /// epoch for a partition without one is not recorded.
+    #[allow(dead_code)] // leader epochs from other responses (consumers, next issue)
     pub(crate) fn update_last_seen_epoch_if_newer(&self, tp: &TopicPartition, epoch: i32) -> bool {
         if epoch < 0 {
             log::debug!("Ignoring invalid leader epoch {epoch} for partition {tp}");
@@ -281,6 +282,7 @@ impl<P: TopicPolicy> Metadata<P> {
     }
 
     /// The last leader epoch seen for a partition.
+    #[allow(dead_code)] // tests
     pub(crate) fn last_seen_leader_epoch(&self, tp: &TopicPartition) -> Option<i32> {
         self.state
             .lock()
@@ -291,6 +293,7 @@ impl<P: TopicPolicy> Metadata<P> {
     }
 
     /// The partition's leader and epoch as far as metadata knows.
+    #[allow(dead_code)] // tests
     pub(crate) fn current_leader(&self, tp: &TopicPartition) -> LeaderAndEpoch {
         self.state.lock().core.current_leader(tp)
     }

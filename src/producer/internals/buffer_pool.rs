@@ -30,10 +30,6 @@
 //! Not here: the wait-time and buffer-exhausted metrics (there is no metrics
 //! registry yet).
 
-// The RecordAccumulator (built on another branch) is the pool's only user;
-// drop this once it has landed.
-#![allow(dead_code)]
-
 use std::collections::VecDeque;
 use std::fmt;
 use std::sync::Arc;
@@ -252,6 +248,7 @@ impl BufferPool {
     }
 
     /// Free memory: unallocated bytes plus the pooled buffers.
+    #[allow(dead_code)] // tests and metrics
     pub(crate) fn available_memory(&self) -> usize {
         let state = self.state.lock();
         self.available_locked(&state)
@@ -262,16 +259,19 @@ impl BufferPool {
     }
 
     /// Unallocated memory: neither held by a caller nor in the free list.
+    #[allow(dead_code)] // tests and metrics
     pub(crate) fn unallocated_memory(&self) -> usize {
         self.state.lock().non_pooled_available
     }
 
     /// The pool's size (`buffer.memory`).
+    #[allow(dead_code)] // tests and metrics
     pub(crate) fn total_memory(&self) -> usize {
         self.total_memory
     }
 
     /// The size of the buffers kept for reuse (`batch.size`).
+    #[allow(dead_code)] // tests and metrics
     pub(crate) fn poolable_size(&self) -> usize {
         self.poolable_size
     }

@@ -29,10 +29,6 @@
 //! from the standard library's randomly keyed hasher), which stands in for
 //! Java's `ThreadLocalRandom` without a dependency; tests inject their own.
 
-// The RecordAccumulator (built on another branch) is the only user; drop this
-// once it has landed.
-#![allow(dead_code)]
-
 use std::cell::Cell;
 use std::collections::hash_map::RandomState;
 use std::fmt;
@@ -68,6 +64,7 @@ impl StickyPartitionInfo {
     }
 
     /// Bytes produced to this partition since it was chosen.
+    #[allow(dead_code)] // tests
     pub(crate) fn produced_bytes(&self) -> usize {
         self.produced_bytes.load(Ordering::Relaxed)
     }
@@ -115,6 +112,7 @@ impl BuiltInPartitioner {
 
     /// For tests: replaces the random source (Java's `mockRandom`). Its
     /// values go through `to_positive`, as `ThreadLocalRandom`'s do.
+    #[allow(dead_code)] // tests inject the random source
     pub(crate) fn with_random(mut self, random: RandomSource) -> Self {
         self.random = Some(random);
         self
@@ -306,6 +304,7 @@ impl BuiltInPartitioner {
     /// # Panics
     ///
     /// Panics if `num_partitions` is 0.
+    #[allow(dead_code)] // tests compare with the public mapping
     pub(crate) fn partition_for_key(key: &[u8], num_partitions: usize) -> i32 {
         murmur2::partition_for_key(key, num_partitions)
     }

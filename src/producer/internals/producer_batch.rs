@@ -130,7 +130,7 @@ impl ProducerBatch {
 
     /// Marks a batch built by splitting another (its buffer is not from the
     /// pool, so deallocation returns nothing).
-    #[allow(dead_code)] // used by splitting, which comes with the sender
+    #[allow(dead_code)] // batch splitting (next issue)
     pub(crate) fn into_split_batch(mut self) -> Self {
         self.is_split_batch = true;
         self
@@ -196,7 +196,6 @@ impl ProducerBatch {
 
     /// Completes the batch successfully (Java `complete`). Returns whether
     /// this call completed it.
-    #[allow(dead_code)] // used by the sender (next issue)
     pub(crate) fn complete(&mut self, base_offset: i64, log_append_time: i64) -> bool {
         self.done(
             BatchOutcome::Success {
@@ -257,13 +256,11 @@ impl ProducerBatch {
     }
 
     /// Whether the batch has been completed, successfully or not.
-    #[allow(dead_code)] // used by the sender (next issue)
     pub(crate) fn is_done(&self) -> bool {
         self.result.final_state().is_some()
     }
 
     /// The final state once completed.
-    #[allow(dead_code)] // read by the sender's completion path
     pub(crate) fn final_state(&self) -> Option<FinalState> {
         self.result.final_state()
     }
@@ -318,6 +315,7 @@ impl ProducerBatch {
     }
 
     /// Whether the bytes are built.
+    #[allow(dead_code)] // transactional aborts
     pub(crate) fn is_closed(&self) -> bool {
         self.builder.is_built()
     }
@@ -338,7 +336,7 @@ impl ProducerBatch {
     }
 
     /// Bytes asked of the pool for this batch.
-    #[allow(dead_code)] // used by the sender (next issue)
+    #[allow(dead_code)] // batch splitting (next issue)
     pub(crate) fn initial_capacity(&self) -> usize {
         self.initial_capacity
     }
@@ -352,7 +350,7 @@ impl ProducerBatch {
     }
 
     /// The largest upper-bound record size appended, for splitting.
-    #[allow(dead_code)] // used by splitting
+    #[allow(dead_code)] // batch splitting (next issue)
     pub(crate) fn max_record_size(&self) -> usize {
         self.max_record_size
     }
@@ -361,7 +359,7 @@ impl ProducerBatch {
         self.created
     }
 
-    #[allow(dead_code)] // metrics (queue time) come with the sender
+    #[allow(dead_code)] // metrics (queue time)
     pub(crate) fn drained_at(&self) -> Option<Instant> {
         self.drained
     }
@@ -371,13 +369,11 @@ impl ProducerBatch {
     }
 
     /// Whether the batch is being retried (Java `inRetry`).
-    #[allow(dead_code)] // used by the sender (next issue)
     pub(crate) fn in_retry(&self) -> bool {
         self.retry
     }
 
     /// Java `sequenceHasBeenReset`.
-    #[allow(dead_code)] // used by the sender's sequence handling
     pub(crate) fn sequence_has_been_reset(&self) -> bool {
         self.reopened
     }
@@ -427,7 +423,6 @@ impl ProducerBatch {
     }
 
     /// Sequence of the last record (Java `lastSequence`).
-    #[allow(dead_code)] // used by the sender (next issue)
     pub(crate) fn last_sequence(&self) -> i32 {
         crate::record::increment_sequence(self.base_sequence(), self.record_count - 1)
     }
@@ -436,7 +431,7 @@ impl ProducerBatch {
         self.base_sequence() != NO_SEQUENCE
     }
 
-    #[allow(dead_code)] // used by transactions
+    #[allow(dead_code)] // transactions
     pub(crate) fn is_transactional(&self) -> bool {
         self.builder.is_transactional()
     }

@@ -10,10 +10,6 @@
 //! wait) is the generic [`Metadata`], which this module configures through
 //! a [`TopicPolicy`].
 
-// The Sender and KafkaProducer (this issue, built by others) are the
-// users; drop this once they have landed.
-#![allow(dead_code)]
-
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -152,21 +148,25 @@ impl Metadata<ProducerTopics> {
     }
 
     /// Whether `topic` is wanted.
+    #[allow(dead_code)] // tests
     pub(crate) fn contains_topic(&self, topic: &str) -> bool {
         self.with_state(|_, p| p.topics.contains_key(topic))
     }
 
     /// The wanted topics, sorted.
+    #[allow(dead_code)] // tests
     pub(crate) fn topics(&self) -> Vec<String> {
         self.with_state(|_, p| p.topics.keys().cloned().collect())
     }
 
     /// Wanted topics that no response has described yet, sorted.
+    #[allow(dead_code)] // tests
     pub(crate) fn new_topics(&self) -> Vec<String> {
         self.with_state(|_, p| p.new_topics.iter().cloned().collect())
     }
 
     /// The error the last response gave for `topic`, if any.
+    #[allow(dead_code)] // tests
     pub(crate) fn topic_error(&self, topic: &str) -> Option<ErrorCode> {
         self.with_state(|_, p| p.errors.get(topic).copied())
     }

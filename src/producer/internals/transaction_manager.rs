@@ -14,10 +14,6 @@
 //! In-flight batches are tracked by (producer id, epoch, base sequence)
 //! and record count, not by reference: the sender owns drained batches.
 
-// Most of this is driven by the Sender (next issue); drop this once it has
-// landed.
-#![allow(dead_code)]
-
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -166,6 +162,12 @@ impl TransactionManager {
         self.state.lock().fatal_error = Some(error);
     }
 
+    /// The error that put the producer in the fatal state, if any (Java
+    /// `lastError` in that state).
+    pub(crate) fn fatal_error(&self) -> Option<Error> {
+        self.state.lock().fatal_error.clone()
+    }
+
     /// Whether the producer is in the fatal error state.
     pub(crate) fn has_fatal_error(&self) -> bool {
         self.state.lock().fatal_error.is_some()
@@ -282,6 +284,7 @@ impl TransactionManager {
     }
 
     /// Whether any partition's sequence is unresolved.
+    #[allow(dead_code)] // sequence resolution (next issue)
     pub(crate) fn has_unresolved_sequences(&self) -> bool {
         !self.state.lock().unresolved.is_empty()
     }
@@ -321,6 +324,21 @@ impl TransactionManager {
             }
             None => NO_LAST_ACKED_SEQUENCE,
         }
+    }
+
+    /// A batch was acknowledged (Java `handleCompletedBatch`): its last
+    /// sequence becomes the partition's last acknowledged one and it stops
+    /// being tracked in flight.
+    pub(crate) fn handle_completed_batch(&self, batch: &ProducerBatch) {
+        let tp = batch.topic_partition();
+        let acked = self.maybe_update_last_acked_sequence(tp, batch.last_sequence());
+        log::debug!(
+            "ProducerId: {}; Set last ack'd sequence number for topic-partition {} to {}",
+            batch.producer_id(),
+            tp,
+            acked
+        );
+        self.remove_in_flight_batch(batch);
     }
 
     /// The last acknowledged sequence of `tp`, if any.

@@ -183,6 +183,7 @@ impl RecordAccumulator {
     /// Fails the batches not yet drained (Java `abortUndrainedBatches`,
     /// used on abortable transaction errors): with idempotence, those
     /// without a sequence; otherwise those not yet built.
+    #[allow(dead_code)] // transactional aborts (not supported yet)
     pub(crate) fn abort_undrained_batches(&self, reason: &Error) {
         let idempotent = self.transaction_manager.is_some();
         let mut aborted = Vec::new();

@@ -39,10 +39,6 @@
 //! callbacks moved into the slot when they were drained. A slot completes
 //! once, whoever gets there first.
 
-// The Sender and KafkaProducer (next issue) are the users; drop this once
-// they have landed.
-#![allow(dead_code)]
-
 pub(crate) mod append;
 pub(crate) mod expiry;
 pub(crate) mod ready_drain;
@@ -102,6 +98,7 @@ pub(crate) struct AccumulatorConfig {
 
 impl AccumulatorConfig {
     /// Java's defaults for everything but the batch size and codec.
+    #[allow(dead_code)] // tests build accumulators from it
     pub(crate) fn new(batch_size: usize, compression: Compression) -> Self {
         AccumulatorConfig {
             batch_size,
@@ -305,11 +302,13 @@ impl RecordAccumulator {
     }
 
     /// The settings.
+    #[allow(dead_code)] // tests and metrics
     pub(crate) fn config(&self) -> &AccumulatorConfig {
         &self.config
     }
 
     /// The buffer pool.
+    #[allow(dead_code)] // tests and metrics
     pub(crate) fn pool(&self) -> &Arc<BufferPool> {
         &self.pool
     }
@@ -471,7 +470,7 @@ impl RecordAccumulator {
     }
 
     /// The latency stats of a node, if any.
-    #[allow(dead_code)] // for tests and metrics
+    #[allow(dead_code)] // tests and metrics
     pub(crate) fn node_latency_stats(&self, node: i32) -> Option<NodeLatencyStats> {
         self.node_stats.lock().get(&node).copied()
     }

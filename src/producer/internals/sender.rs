@@ -1,0 +1,604 @@
+//! The [`Sender`]: the loop of the network thread (Java `Sender`, Kafka
+//! 4.3), and [`SenderControl`], the handle the producer keeps to wake and
+//! stop it.
+//!
+//! ```text
+//!  run():  while running { run_once }
+//!          while !force_close && (undrained batches || requests in flight) { run_once }
+//!          force_close ─▶ abort every incomplete batch;  client.close()
+//!
+//!  run_once():
+//!    idempotence: fatal error ─▶ abort batches, poll, return
+//!                 no producer id ─▶ InitProducerId (least-loaded node), poll, return
+//!    send_producer_data(now):
+//!      accumulator.ready ─▶ unknown leaders: metadata update
+//!      client.ready(node) per ready node (connects; drops the not-ready ones)
+//!      accumulator.drain ─▶ mute partitions (max.in.flight == 1)
+//!      expire batches past delivery.timeout.ms (queued and in flight)
+//!      one ProduceRequest per node
+//!    client.poll(timeout) ─▶ responses: complete / retry / fail batches
+//! ```
+//!
+//! Drained batches belong to the sender until they complete: each produce
+//! request keeps its batches (one per partition), found again by the
+//! response's correlation id. Completion, retries and failures are in
+//! [`completion`]; callbacks run on this thread.
+
+mod completion;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::clients::network_client::NetworkClient;
+use crate::common::TopicPartition;
+use crate::error::Error;
+use crate::network::Wakeup;
+use crate::producer::internals::accumulator::RecordAccumulator;
+use crate::producer::internals::producer_batch::ProducerBatch;
+use crate::producer::internals::producer_metadata::{ProducerMetadata, ProducerTopics};
+use crate::producer::internals::transaction_manager::TransactionManager;
+use crate::protocol::api_key::{ApiKey, VersionRange};
+use crate::protocol::messages::init_producer_id::InitProducerIdRequest;
+use crate::protocol::messages::produce::{PartitionProduceData, ProduceRequest, TopicProduceData};
+use crate::protocol::messages::{Uuid, ZERO_UUID};
+use crate::util::backoff::{ExponentialBackoff, RETRY_BACKOFF_EXP_BASE, RETRY_BACKOFF_JITTER};
+use crate::util::clock::Clock;
+
+/// The newest Produce version that names topics rather than topic ids.
+const PRODUCE_BY_NAME: VersionRange = VersionRange::new(3, 12);
+
+/// What the sender takes from the configuration.
+#[derive(Debug, Clone)]
+pub(crate) struct SenderConfig {
+    /// `max.in.flight.requests.per.connection == 1`: one batch per
+    /// partition in flight, partitions muted meanwhile.
+    pub(crate) guarantee_message_order: bool,
+    /// `max.request.size`.
+    pub(crate) max_request_size: usize,
+    /// `acks` as sent: 0, 1 or -1.
+    pub(crate) acks: i16,
+    /// `retries`.
+    pub(crate) retries: u32,
+    /// `request.timeout.ms`: the produce request's timeout and the client's.
+    pub(crate) request_timeout: Duration,
+    /// `retry.backoff.ms`.
+    pub(crate) retry_backoff: Duration,
+    /// `retry.backoff.max.ms`.
+    pub(crate) retry_backoff_max: Duration,
+    /// `delivery.timeout.ms`.
+    pub(crate) delivery_timeout: Duration,
+}
+
+/// What other threads use to steer the network thread (Java's
+/// `initiateClose`, `forceClose`, `wakeup`).
+#[derive(Debug)]
+pub(crate) struct SenderControl {
+    running: AtomicBool,
+    force_close: AtomicBool,
+    wakeup: Wakeup,
+}
+
+impl SenderControl {
+    /// Interrupts the network thread's poll.
+    pub(crate) fn wakeup(&self) {
+        self.wakeup.wake();
+    }
+
+    /// Starts a graceful close: no more appends, the remaining batches are
+    /// sent, then the thread ends.
+    pub(crate) fn initiate_close(&self, accumulator: &RecordAccumulator) {
+        // Appends fail from now on and everything queued becomes sendable.
+        accumulator.close();
+        self.running.store(false, Ordering::SeqCst);
+        self.wakeup();
+    }
+
+    /// Closes without sending what is left: every incomplete batch fails.
+    pub(crate) fn force_close(&self, accumulator: &RecordAccumulator) {
+        self.force_close.store(true, Ordering::SeqCst);
+        self.initiate_close(accumulator);
+    }
+
+    /// Whether the sender is still in its main loop.
+    pub(crate) fn is_running(&self) -> bool {
+        self.running.load(Ordering::SeqCst)
+    }
+
+    fn is_force_closed(&self) -> bool {
+        self.force_close.load(Ordering::SeqCst)
+    }
+}
+
+/// Where an in-flight batch lives: its request and its slot there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct RequestKey {
+    node: i32,
+    correlation_id: i32,
+}
+
+/// One produce request in flight: its partitions, each with its batch
+/// until the batch is completed (or expired while in flight).
+#[derive(Debug)]
+struct InFlightProduce {
+    entries: Vec<(TopicPartition, Option<ProducerBatch>)>,
+    /// Topic names by id, for responses that name topics by id (v13).
+    topic_names: HashMap<Uuid, Arc<str>>,
+}
+
+/// An in-flight batch as the delivery-timeout check sees it.
+#[derive(Debug, Clone, Copy)]
+struct InFlightBatch {
+    batch_id: u64,
+    created: Instant,
+    key: RequestKey,
+}
+
+/// The idempotent producer's `InitProducerId` exchange.
+#[derive(Debug)]
+struct ProducerIdRequest {
+    in_flight: Option<RequestKey>,
+    /// No new attempt before this (retry backoff after a failure).
+    next_attempt: Option<Instant>,
+    failures: u32,
+    backoff: ExponentialBackoff,
+}
+
+/// The network thread's state.
+pub(crate) struct Sender {
+    client: NetworkClient<ProducerTopics>,
+    accumulator: Arc<RecordAccumulator>,
+    metadata: Arc<ProducerMetadata>,
+    transaction_manager: Option<Arc<TransactionManager>>,
+    config: SenderConfig,
+    control: Arc<SenderControl>,
+    clock: Arc<dyn Clock>,
+    requests: HashMap<RequestKey, InFlightProduce>,
+    /// In-flight batches per partition, oldest first (Java
+    /// `inFlightBatches`).
+    in_flight_batches: HashMap<TopicPartition, VecDeque<InFlightBatch>>,
+    producer_id_request: ProducerIdRequest,
+}
+
+impl std::fmt::Debug for Sender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sender")
+            .field("config", &self.config)
+            .field("requests", &self.requests.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sender {
+    /// A sender over `client`; the control handle goes to the producer.
+    pub(crate) fn new(
+        client: NetworkClient<ProducerTopics>,
+        accumulator: Arc<RecordAccumulator>,
+        transaction_manager: Option<Arc<TransactionManager>>,
+        config: SenderConfig,
+        clock: Arc<dyn Clock>,
+    ) -> (Sender, Arc<SenderControl>) {
+        let control = Arc::new(SenderControl {
+            running: AtomicBool::new(true),
+            force_close: AtomicBool::new(false),
+            wakeup: client.wakeup_handle(),
+        });
+        let backoff = ExponentialBackoff::new(
+            config.retry_backoff,
+            RETRY_BACKOFF_EXP_BASE,
+            config.retry_backoff_max,
+            RETRY_BACKOFF_JITTER,
+        );
+        let sender = Sender {
+            metadata: Arc::clone(client.metadata()),
+            client,
+            accumulator,
+            transaction_manager,
+            config,
+            control: Arc::clone(&control),
+            clock,
+            requests: HashMap::new(),
+            in_flight_batches: HashMap::new(),
+            producer_id_request: ProducerIdRequest {
+                in_flight: None,
+                next_attempt: None,
+                failures: 0,
+                backoff,
+            },
+        };
+        (sender, control)
+    }
+
+    /// The thread's body (Java `run`): loop until closed, send what is
+    /// left unless forced, abort what is left if forced, close the client.
+    pub(crate) fn run(mut self) {
+        log::debug!("Starting Kafka producer I/O thread.");
+        while self.control.is_running() {
+            self.run_once();
+        }
+        log::debug!("Beginning shutdown of Kafka producer I/O thread, sending remaining records.");
+        while !self.control.is_force_closed()
+            && (self.accumulator.has_undrained() || self.client.in_flight_request_count() > 0)
+        {
+            self.run_once();
+        }
+        if self.control.is_force_closed() {
+            log::debug!("Aborting incomplete batches due to forced shutdown");
+            self.accumulator.abort_incomplete_batches();
+        }
+        self.release_in_flight_batches();
+        self.client.close();
+        self.metadata.close();
+        log::debug!("Shutdown of Kafka producer I/O thread has completed.");
+    }
+
+    /// One iteration (Java `runOnce`). Callbacks and panics in user code
+    /// are caught where they run, so nothing here unwinds.
+    pub(crate) fn run_once(&mut self) {
+        if let Some(tm) = self.transaction_manager.clone() {
+            if let Some(error) = tm.fatal_error() {
+                // Nothing is sent in the fatal state; what was and is
+                // appended fails with the error.
+                self.maybe_abort_batches(&error);
+                self.poll(self.config.retry_backoff);
+                return;
+            }
+            if self.maybe_send_and_poll_producer_id_request(&tm) {
+                return;
+            }
+        }
+        let now = self.clock.now();
+        let timeout = self.send_producer_data(now);
+        self.poll(timeout);
+    }
+
+    fn poll(&mut self, timeout: Duration) {
+        let responses = self.client.poll(timeout, self.clock.now());
+        for response in responses {
+            self.handle_response(response);
+        }
+    }
+
+    /// Java `maybeAbortBatches`.
+    fn maybe_abort_batches(&self, error: &Error) {
+        if self.accumulator.has_incomplete() {
+            log::error!("Aborting producer batches due to fatal error: {error}");
+            self.accumulator.abort_batches(error);
+        }
+    }
+
+    /// Batches still held by requests when the thread ends go back to the
+    /// pool (their futures were completed by the response or the abort).
+    fn release_in_flight_batches(&mut self) {
+        for (_, request) in self.requests.drain() {
+            for (_, batch) in request.entries {
+                if let Some(mut batch) = batch {
+                    batch.abort(Error::Closed(
+                        "The producer closed before the broker answered".to_owned(),
+                    ));
+                    self.accumulator.deallocate(batch);
+                }
+            }
+        }
+        self.in_flight_batches.clear();
+    }
+
+    // ---- idempotence -----------------------------------------------------
+
+    /// Gets a producer id before anything is sent (Java
+    /// `bumpIdempotentEpochAndResetIdIfNeeded` +
+    /// `maybeSendAndPollTransactionalRequest`, without blocking: readiness
+    /// and backoff are waited for by polling). Returns true when this
+    /// iteration is done.
+    fn maybe_send_and_poll_producer_id_request(&mut self, tm: &TransactionManager) -> bool {
+        if tm.has_producer_id() {
+            return false;
+        }
+        if self.producer_id_request.in_flight.is_some() {
+            self.poll(self.config.retry_backoff);
+            return true;
+        }
+        let now = self.clock.now();
+        if let Some(at) = self.producer_id_request.next_attempt {
+            if at > now {
+                self.poll(at.saturating_duration_since(now));
+                return true;
+            }
+        }
+        let Some(node) = self.client.least_loaded_node(now).node else {
+            log::trace!("No nodes available to send requests, will poll and retry when until a node is ready.");
+            self.poll(self.config.retry_backoff);
+            return true;
+        };
+        if !self.client.ready(&node, now) {
+            log::trace!("Target node {node} not ready, will retry when node is ready.");
+            let delay = self
+                .client
+                .poll_delay(node.id, now)
+                .min(self.config.retry_backoff);
+            self.poll(delay);
+            return true;
+        }
+        let request = InitProducerIdRequest {
+            transactional_id: None,
+            // Java's idempotent producer asks for no transaction timeout.
+            transaction_timeout_ms: i32::MAX,
+            ..InitProducerIdRequest::default()
+        };
+        let sent = self.client.send(
+            node.id,
+            ApiKey::INIT_PRODUCER_ID,
+            None,
+            |v, out| request.encode(out, v).map_err(Error::from),
+            true,
+            self.config.request_timeout,
+            now,
+        );
+        match sent {
+            Ok(correlation_id) => {
+                log::debug!(
+                    "Sending InitProducerId request to node {node} with correlation ID {correlation_id}"
+                );
+                self.producer_id_request.in_flight = Some(RequestKey {
+                    node: node.id,
+                    correlation_id,
+                });
+            }
+            Err(e @ Error::Unsupported(_)) => {
+                log::error!("Cannot get a producer id from node {node}: {e}");
+                tm.transition_to_fatal_error(e);
+            }
+            Err(e) => {
+                log::warn!("Cannot send InitProducerId to node {node}: {e}");
+                self.producer_id_request_failed(now);
+            }
+        }
+        self.poll(self.config.retry_backoff);
+        true
+    }
+
+    fn producer_id_request_failed(&mut self, now: Instant) {
+        let r = &mut self.producer_id_request;
+        r.in_flight = None;
+        r.next_attempt = now.checked_add(r.backoff.backoff(r.failures));
+        r.failures = r.failures.saturating_add(1);
+    }
+
+    // ---- sending ---------------------------------------------------------
+
+    /// Java `sendProducerData`: drains what is ready for the nodes that
+    /// can take it, expires what waited too long, sends one request per
+    /// node. Returns how long the following poll may wait.
+    pub(crate) fn send_producer_data(&mut self, now: Instant) -> Duration {
+        let cluster = self.metadata.fetch();
+        let result = self.accumulator.ready(&cluster, now);
+        if !result.unknown_leader_topics.is_empty() {
+            // The topics may have expired from metadata meanwhile: want
+            // them again.
+            for topic in &result.unknown_leader_topics {
+                self.metadata.add(topic, now);
+            }
+            log::debug!(
+                "Requesting metadata update due to unknown leader topics from the batched records: {:?}",
+                result.unknown_leader_topics
+            );
+            self.metadata.request_update(false);
+        }
+
+        let mut not_ready_timeout = Duration::MAX;
+        let mut ready_nodes = HashSet::new();
+        for &id in &result.ready_nodes {
+            let Some(node) = cluster.node(id) else {
+                continue;
+            };
+            if self.client.ready(node, now) {
+                // Resets the node's latency: it could be drained.
+                self.accumulator.update_node_latency_stats(id, now, true);
+                ready_nodes.insert(id);
+            } else {
+                // Only the ready time moves: the gap to the last drain is
+                // how long data has waited for this node.
+                self.accumulator.update_node_latency_stats(id, now, false);
+                not_ready_timeout = not_ready_timeout.min(self.client.poll_delay(id, now));
+            }
+        }
+
+        let batches =
+            self.accumulator
+                .drain(&cluster, &ready_nodes, self.config.max_request_size, now);
+        if self.config.guarantee_message_order {
+            for batch in batches.values().flatten() {
+                self.accumulator.mute_partition(batch.topic_partition());
+            }
+        }
+
+        self.accumulator.reset_next_batch_expiry_time();
+        let (expired_in_flight, next_in_flight_expiry) = self.expired_in_flight_batches(now);
+        let mut expired = self.accumulator.expired_batches(now);
+        expired.extend(expired_in_flight);
+        if !expired.is_empty() {
+            log::trace!("Expired {} batches in accumulator", expired.len());
+        }
+        for batch in expired {
+            let message = format!(
+                "Expiring {} record(s) for {}:{} ms has passed since batch creation",
+                batch.record_count(),
+                batch.topic_partition(),
+                now.saturating_duration_since(batch.created()).as_millis()
+            );
+            if let Some(tm) = &self.transaction_manager {
+                if batch.in_retry() {
+                    // No new batch for the partition until the fate of
+                    // the ones in flight is known.
+                    tm.mark_sequence_unresolved(&batch);
+                }
+            }
+            self.fail_batch(batch, Error::Timeout(message), None, now);
+        }
+
+        let mut poll_timeout = result.next_ready_check_delay.min(not_ready_timeout);
+        for expiry in [self.accumulator.next_expiry_time(), next_in_flight_expiry]
+            .into_iter()
+            .flatten()
+        {
+            poll_timeout = poll_timeout.min(expiry.saturating_duration_since(now));
+        }
+        if !ready_nodes.is_empty() {
+            // More may be sendable at once: do not block.
+            log::trace!("Nodes with data ready to send: {ready_nodes:?}");
+            poll_timeout = Duration::ZERO;
+        }
+        for (node, batches) in batches {
+            if !batches.is_empty() {
+                self.send_produce_request(node, batches, now);
+            }
+        }
+        poll_timeout
+    }
+
+    /// Removes from their requests the in-flight batches past the delivery
+    /// timeout (Java `getExpiredInflightBatches`); also returns when the
+    /// next in-flight batch expires.
+    fn expired_in_flight_batches(&mut self, now: Instant) -> (Vec<ProducerBatch>, Option<Instant>) {
+        let timeout = self.config.delivery_timeout;
+        let mut expired = Vec::new();
+        let mut next: Option<Instant> = None;
+        for queue in self.in_flight_batches.values_mut() {
+            while let Some(first) = queue.front().copied() {
+                if now.saturating_duration_since(first.created) < timeout {
+                    if let Some(at) = first.created.checked_add(timeout) {
+                        next = Some(next.map_or(at, |n| n.min(at)));
+                    }
+                    break;
+                }
+                queue.pop_front();
+                let taken = self.requests.get_mut(&first.key).and_then(|r| {
+                    r.entries
+                        .iter_mut()
+                        .find(|(_, b)| b.as_ref().is_some_and(|b| b.id() == first.batch_id))
+                        .and_then(|(_, b)| b.take())
+                });
+                match taken {
+                    Some(batch) if !batch.is_done() => expired.push(batch),
+                    Some(batch) => {
+                        log::error!(
+                            "{} batch created {} ms ago has unexpected final state {:?}",
+                            batch.topic_partition(),
+                            now.saturating_duration_since(batch.created()).as_millis(),
+                            batch.final_state()
+                        );
+                        self.accumulator.deallocate(batch);
+                    }
+                    None => {}
+                }
+            }
+        }
+        self.in_flight_batches.retain(|_, q| !q.is_empty());
+        (expired, next)
+    }
+
+    /// Builds and sends one ProduceRequest to `node` (Java
+    /// `sendProduceRequest`). Topics go by id (v13) only when metadata
+    /// knows the id of every topic in the request.
+    fn send_produce_request(&mut self, node: i32, batches: Vec<ProducerBatch>, now: Instant) {
+        let cluster = self.metadata.fetch();
+        let mut topic_names: HashMap<Uuid, Arc<str>> = HashMap::new();
+        let mut all_ids = true;
+        for b in &batches {
+            match cluster.topic_id(b.topic_partition().topic()) {
+                Some(id) if id != ZERO_UUID => {
+                    topic_names.insert(id, Arc::clone(b.topic_partition().topic_arc()));
+                }
+                _ => all_ids = false,
+            }
+        }
+        if !all_ids {
+            topic_names.clear();
+        }
+        let versions = (!all_ids).then_some(PRODUCE_BY_NAME);
+        let acks = self.config.acks;
+        let timeout_ms = i32::try_from(self.config.request_timeout.as_millis()).unwrap_or(i32::MAX);
+        let sent = {
+            let encode = |version: i16, out: &mut Vec<u8>| -> crate::Result<()> {
+                let mut topic_data: Vec<TopicProduceData<'_>> = Vec::new();
+                for b in &batches {
+                    let tp = b.topic_partition();
+                    let data = PartitionProduceData {
+                        index: tp.partition(),
+                        records: Some(b.records()),
+                    };
+                    match topic_data.iter_mut().find(|t| t.name == tp.topic()) {
+                        Some(t) => t.partition_data.push(data),
+                        None => topic_data.push(TopicProduceData {
+                            name: tp.topic().into(),
+                            topic_id: cluster.topic_id(tp.topic()).unwrap_or(ZERO_UUID),
+                            partition_data: vec![data],
+                        }),
+                    }
+                }
+                let request = ProduceRequest {
+                    transactional_id: None,
+                    acks,
+                    timeout_ms,
+                    topic_data,
+                };
+                request.encode(out, version).map_err(Error::from)
+            };
+            self.client.send(
+                node,
+                ApiKey::PRODUCE,
+                versions,
+                encode,
+                acks != 0,
+                self.config.request_timeout,
+                now,
+            )
+        };
+        match sent {
+            Ok(correlation_id) => {
+                log::trace!(
+                    "Sent produce request to {node} with correlation id {correlation_id}: {} batch(es)",
+                    batches.len()
+                );
+                let key = RequestKey {
+                    node,
+                    correlation_id,
+                };
+                for b in &batches {
+                    self.in_flight_batches
+                        .entry(b.topic_partition().clone())
+                        .or_default()
+                        .push_back(InFlightBatch {
+                            batch_id: b.id(),
+                            created: b.created(),
+                            key,
+                        });
+                }
+                let entries = batches
+                    .into_iter()
+                    .map(|b| (b.topic_partition().clone(), Some(b)))
+                    .collect();
+                self.requests.insert(
+                    key,
+                    InFlightProduce {
+                        entries,
+                        topic_names,
+                    },
+                );
+            }
+            Err(e) => {
+                log::warn!("Cannot send a produce request to node {node}: {e}");
+                for batch in batches {
+                    let tp = batch.topic_partition().clone();
+                    self.fail_batch(batch, e.clone(), None, now);
+                    if self.config.guarantee_message_order {
+                        self.accumulator.unmute_partition(&tp);
+                    }
+                }
+            }
+        }
+    }
+}
