@@ -48,6 +48,8 @@ pub mod error;
 pub mod producer;
 pub mod protocol;
 pub mod record;
+#[cfg(feature = "tools")]
+pub mod tools;
 pub mod util;
 
 pub(crate) mod clients;
