@@ -305,3 +305,7 @@ fn absolute(path: &std::path::Path) -> String {
         .display()
         .to_string()
 }
+
+#[cfg(test)]
+#[path = "perf_run_tests.rs"]
+mod tests;

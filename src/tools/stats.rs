@@ -123,19 +123,12 @@ impl Stats {
     /// `N records sent, X records/sec (Y MB/sec), A ms avg latency, M ms max latency.`
     #[must_use]
     pub fn window_line(&self, now_ms: i64) -> String {
-        let elapsed = (now_ms - self.window_start_ms) as f64;
-        let recs_per_sec = 1000.0 * self.window_count as f64 / elapsed;
-        let mb_per_sec = 1000.0 * self.window_bytes as f64 / elapsed / (1024.0 * 1024.0);
-        format!(
-            "{} records sent, {} records/sec ({} MB/sec), {} ms avg latency, {} ms max latency.",
+        window_line(
             self.window_count,
-            format_fixed(recs_per_sec, 1),
-            format_fixed(mb_per_sec, 2),
-            format_fixed(
-                self.window_total_latency as f64 / self.window_count as f64,
-                1
-            ),
-            format_fixed(f64::from(self.window_max_latency), 1),
+            self.window_bytes,
+            now_ms - self.window_start_ms,
+            self.window_total_latency,
+            self.window_max_latency,
         )
     }
 
@@ -152,18 +145,15 @@ impl Stats {
     /// `N records sent, X records/sec (Y MB/sec), A ms avg latency, M ms max latency, P ms 50th, P ms 95th, P ms 99th, P ms 99.9th.`
     /// (`N steady state records sent, ...` for steady-state stats).
     pub fn total_line(&mut self, now_ms: i64) -> String {
-        let elapsed = (now_ms - self.start_ms) as f64;
-        let recs_per_sec = 1000.0 * self.count as f64 / elapsed;
-        let mb_per_sec = 1000.0 * self.bytes as f64 / elapsed / (1024.0 * 1024.0);
         let p = self.percentiles(&[0.5, 0.95, 0.99, 0.999]);
-        total_line(&TotalLine {
+        total_line(&Totals {
             count: self.count,
-            steady_state: self.steady_state,
-            recs_per_sec,
-            mb_per_sec,
-            avg_latency: self.total_latency as f64 / self.count as f64,
-            max_latency: f64::from(self.max_latency),
+            bytes: self.bytes,
+            elapsed_ms: now_ms - self.start_ms,
+            total_latency: self.total_latency,
+            max_latency: self.max_latency,
             percentiles: [p[0], p[1], p[2], p[3]],
+            steady_state: self.steady_state,
         })
     }
 
@@ -207,39 +197,68 @@ impl Stats {
     }
 }
 
-/// The numbers of a total line, for [`total_line`].
-#[derive(Debug, Clone, PartialEq)]
-pub struct TotalLine {
-    /// Records acknowledged.
-    pub count: i64,
-    /// Whether these are the steady-state stats (after warm-up).
-    pub steady_state: bool,
-    /// Records per second.
-    pub recs_per_sec: f64,
-    /// MiB per second.
-    pub mb_per_sec: f64,
-    /// Average latency in ms.
-    pub avg_latency: f64,
-    /// Maximum latency in ms.
-    pub max_latency: f64,
-    /// The 50th, 95th, 99th and 99.9th percentile latencies in ms.
-    pub percentiles: [i32; 4],
+/// Java's window line (`%d records sent, %.1f records/sec (%.2f MB/sec),
+/// %.1f ms avg latency, %.1f ms max latency.`) for a window of `count`
+/// records and `bytes` bytes over `elapsed_ms`, whose latencies add up to
+/// `total_latency` with maximum `max_latency`. Rates and averages are
+/// computed as Java computes them (doubles; `Infinity` or `NaN` when the
+/// elapsed time or the count is 0).
+#[must_use]
+pub fn window_line(
+    count: i64,
+    bytes: i64,
+    elapsed_ms: i64,
+    total_latency: i64,
+    max_latency: i32,
+) -> String {
+    let elapsed = elapsed_ms as f64;
+    let recs_per_sec = 1000.0 * count as f64 / elapsed;
+    let mb_per_sec = 1000.0 * bytes as f64 / elapsed / (1024.0 * 1024.0);
+    format!(
+        "{count} records sent, {} records/sec ({} MB/sec), {} ms avg latency, {} ms max latency.",
+        format_fixed(recs_per_sec, 1),
+        format_fixed(mb_per_sec, 2),
+        format_fixed(total_latency as f64 / count as f64, 1),
+        format_fixed(f64::from(max_latency), 1),
+    )
 }
 
-/// Java's total line for these numbers (`%d%s records sent, %f records/sec
-/// (%.2f MB/sec), %.2f ms avg latency, %.2f ms max latency, %d ms 50th, %d
-/// ms 95th, %d ms 99th, %d ms 99.9th.`).
+/// The numbers behind a total line, for [`total_line`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Totals {
+    /// Records acknowledged.
+    pub count: i64,
+    /// Bytes acknowledged.
+    pub bytes: i64,
+    /// Milliseconds since the start.
+    pub elapsed_ms: i64,
+    /// The sum of the latencies in ms.
+    pub total_latency: i64,
+    /// The largest latency in ms.
+    pub max_latency: i32,
+    /// The 50th, 95th, 99th and 99.9th percentile latencies in ms.
+    pub percentiles: [i32; 4],
+    /// Whether these are the steady-state stats (after warm-up).
+    pub steady_state: bool,
+}
+
+/// Java's total line (`%d%s records sent, %f records/sec (%.2f MB/sec),
+/// %.2f ms avg latency, %.2f ms max latency, %d ms 50th, %d ms 95th, %d ms
+/// 99th, %d ms 99.9th.`), computed as Java computes it.
 #[must_use]
-pub fn total_line(t: &TotalLine) -> String {
+pub fn total_line(t: &Totals) -> String {
+    let elapsed = t.elapsed_ms as f64;
+    let recs_per_sec = 1000.0 * t.count as f64 / elapsed;
+    let mb_per_sec = 1000.0 * t.bytes as f64 / elapsed / (1024.0 * 1024.0);
     format!(
         "{}{} records sent, {} records/sec ({} MB/sec), {} ms avg latency, {} ms max latency, \
          {} ms 50th, {} ms 95th, {} ms 99th, {} ms 99.9th.",
         t.count,
         if t.steady_state { " steady state" } else { "" },
-        format_fixed(t.recs_per_sec, 6),
-        format_fixed(t.mb_per_sec, 2),
-        format_fixed(t.avg_latency, 2),
-        format_fixed(t.max_latency, 2),
+        format_fixed(recs_per_sec, 6),
+        format_fixed(mb_per_sec, 2),
+        format_fixed(t.total_latency as f64 / t.count as f64, 2),
+        format_fixed(f64::from(t.max_latency), 2),
         t.percentiles[0],
         t.percentiles[1],
         t.percentiles[2],
