@@ -45,6 +45,8 @@
 
 pub mod common;
 pub mod error;
+#[cfg(feature = "mock")]
+pub mod mock;
 pub mod producer;
 pub mod protocol;
 pub mod record;

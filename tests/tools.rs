@@ -6,8 +6,8 @@
 //!   numbers, reproduced character for character.
 //! * The binaries, run as processes: usage errors and help (these need no
 //!   broker), and whole runs against the embedded MockCluster (these need
-//!   `KafkaProducer` and `MockCluster`, and are ignored until both are
-//!   wired into `tools::wiring`).
+//!   `KafkaProducer`, and are ignored until it is wired into
+//!   `tools::wiring`).
 
 #![cfg(feature = "tools")]
 

@@ -5,4 +5,5 @@ pub(crate) mod accumulator;
 pub(crate) mod buffer_pool;
 pub(crate) mod built_in_partitioner;
 pub(crate) mod producer_batch;
+pub(crate) mod producer_metadata;
 pub(crate) mod transaction_manager;

@@ -14,8 +14,9 @@
 //! ```
 //!
 //! Files: [`append`] (the caller side), [`ready_drain`] (what the sender
-//! sends next), [`expiry`] (delivery timeout, retries, aborts), [`backoff`]
-//! (Java's `ExponentialBackoff`).
+//! sends next), [`expiry`] (delivery timeout, retries, aborts). The retry
+//! backoff is Java's `ExponentialBackoff`, shared with the connection states
+//! (`crate::util::backoff`).
 //!
 //! # Locks
 //!
@@ -43,7 +44,6 @@
 #![allow(dead_code)]
 
 pub(crate) mod append;
-pub(crate) mod backoff;
 pub(crate) mod expiry;
 pub(crate) mod ready_drain;
 
@@ -75,7 +75,7 @@ use crate::producer::internals::transaction_manager::TransactionManager;
 use crate::record::Compression;
 use crate::util::clock::Clock;
 
-use backoff::{ExponentialBackoff, RETRY_BACKOFF_EXP_BASE, RETRY_BACKOFF_JITTER};
+use crate::util::backoff::{ExponentialBackoff, RETRY_BACKOFF_EXP_BASE, RETRY_BACKOFF_JITTER};
 
 /// The settings the accumulator takes from the producer configuration.
 #[derive(Debug, Clone)]

@@ -1,6 +1,9 @@
-//! Java's `ExponentialBackoff` (`org.apache.kafka.common.utils`), as the
-//! accumulator uses it for `retry.backoff.ms` / `retry.backoff.max.ms`
-//! (KIP-580): `initial * 2^attempts`, capped, with ±`jitter` random spread.
+//! Java's `ExponentialBackoff` (`org.apache.kafka.common.utils`):
+//! `initial * multiplier^attempts`, capped, with ±`jitter` random spread.
+//!
+//! Used by the accumulator for `retry.backoff.ms` / `retry.backoff.max.ms`
+//! (KIP-580) and by the connection states for `reconnect.backoff.ms` /
+//! `reconnect.backoff.max.ms` and the connection setup timeout (KIP-601).
 //!
 //! The random factor comes from a small lock-free generator (SplitMix64 on
 //! an atomic counter, seeded from the standard library's randomly keyed

@@ -1,0 +1,123 @@
+//! [`MockCluster`]: an embedded Kafka cluster for tests (a test double, like
+//! librdkafka's mock cluster or franz-go's `kfake`), behind the `mock` cargo
+//! feature.
+//!
+//! N brokers run in the test's process, each on an ephemeral port of
+//! 127.0.0.1, and speak the real Kafka protocol over real TCP, so a producer
+//! under test goes through its whole network path. What a partition holds
+//! can be read back ([`MockCluster::records`], [`MockCluster::batches`]),
+//! and requests are counted per API.
+//!
+//! The `mock` feature is on by default (the tests, tools and README demo
+//! use it); turn it off with `default-features = false` to leave it out of
+//! a build.
+//!
+//! # What it does
+//!
+//! * **ApiVersions** v0-4: advertises Produce 3-13, Metadata 0-13,
+//!   ApiVersions 0-4, InitProducerId 0-5; a too-new version gets Kafka's v0
+//!   answer (`UNSUPPORTED_VERSION` with the ApiVersions range); a client
+//!   software name or version Kafka would refuse gets `INVALID_REQUEST`.
+//! * **Metadata** v0-13: brokers 1..N, a cluster id, a controller; topics by
+//!   name or (v12+) by id, all topics for a null list; auto-creation when the
+//!   cluster and the request allow it; `UNKNOWN_TOPIC_OR_PARTITION`,
+//!   `UNKNOWN_TOPIC_ID`, `INVALID_TOPIC_EXCEPTION` (Kafka's name rules);
+//!   random, stable topic ids; a leader epoch per partition, bumped when
+//!   leadership moves.
+//! * **Produce** v3-13: acks 0 (no answer at all; a failure closes the
+//!   connection, as Kafka does), 1 and -1; topics by name or (v13) by id;
+//!   leadership (`NOT_LEADER_OR_FOLLOWER`, with the KIP-951 leader hint and
+//!   endpoint from v10); exactly one magic-2 batch per partition, base
+//!   offset 0, CRC (`CORRUPT_MESSAGE`), size (`MESSAGE_TOO_LARGE` above
+//!   `max.message.bytes`), offset range and record count, readable records
+//!   (`INVALID_RECORD`), codec (`UNSUPPORTED_COMPRESSION_TYPE` for zstd below
+//!   v7); idempotence per producer id and partition as Kafka's
+//!   `ProducerStateManager` (the last 5 batches: a duplicate is answered
+//!   with its original offset, a gap with `OUT_OF_ORDER_SEQUENCE_NUMBER`, an
+//!   older epoch with `INVALID_PRODUCER_EPOCH`, a new epoch must start at
+//!   sequence 0); offsets assigned consecutively and written into the stored
+//!   batch with the leader epoch. Errors carry Kafka's offsets: see
+//!   `produce.rs`.
+//! * **InitProducerId** v0-5: for idempotent producers, a new producer id
+//!   (increasing from 0) at epoch 0, as Kafka's coordinator gives even to a
+//!   producer naming its current id.
+//!
+//! Requests of other APIs or versions close the connection, as Kafka does.
+//! So does anything malformed: a bad size, header or body (bodies must end
+//! exactly at the end of their frame). The broker keeps serving its other
+//! connections; nothing a client sends can panic it.
+//!
+//! # What it does not do
+//!
+//! No replication (a partition's replica set is its leader), no
+//! persistence, no transactions (a transactional id is answered
+//! `TRANSACTIONAL_ID_AUTHORIZATION_FAILED`, a transactional batch
+//! `INVALID_TXN_STATE`), no consumers, no authentication, quotas or
+//! throttling, no timestamp range checks, no log retention (log start
+//! offset 0). Auto-created topics are usable at once (Kafka first answers
+//! `LEADER_NOT_AVAILABLE`). Batches in codecs this build cannot decompress
+//! (snappy, lz4, zstd today) are stored without their records being checked
+//! and cannot be read back with [`MockCluster::records`].
+//!
+//! Stricter than Kafka, to catch producer bugs: bytes after a partition's
+//! batch, and record offset deltas other than 0, 1, 2, ..., are
+//! `INVALID_RECORD`.
+//!
+//! Faults (error codes pushed for the next requests, delays, dropped
+//! connections, brokers down) hang off a per-cluster plan consulted on each
+//! request; today it queues error codes ([`MockCluster::push_request_errors`])
+//! and leadership moves ([`MockCluster::set_partition_leader`]).
+//!
+//! # Example
+//!
+//! ```
+//! use std::io::{Read, Write};
+//! use std::net::TcpStream;
+//!
+//! use kafka_producer::mock::MockCluster;
+//! use kafka_producer::protocol::header::{decode_response, encode_request, RequestHeader};
+//! use kafka_producer::protocol::messages::metadata::{MetadataRequest, MetadataResponse};
+//! use kafka_producer::protocol::ApiKey;
+//!
+//! let cluster = MockCluster::builder().brokers(3).default_partitions(4).start()?;
+//! cluster.create_topic("orders", 2)?;
+//! cluster.set_partition_leader("orders", 0, 3)?;
+//!
+//! // Any Kafka client can connect to `cluster.bootstrap_servers()`; here, a
+//! // Metadata request by hand.
+//! let first = cluster.bootstrap_servers().split(',').next().unwrap().to_owned();
+//! let mut socket = TcpStream::connect(first)?;
+//! let header = RequestHeader {
+//!     api_key: ApiKey::METADATA,
+//!     api_version: 12,
+//!     correlation_id: 1,
+//!     client_id: Some("doc".into()),
+//! };
+//! let mut frame = Vec::new();
+//! encode_request(&mut frame, &header, &MetadataRequest::topics(["orders", "new"], true))?;
+//! socket.write_all(&frame)?;
+//! let mut size = [0u8; 4];
+//! socket.read_exact(&mut size)?;
+//! let mut body = vec![0u8; i32::from_be_bytes(size) as usize];
+//! socket.read_exact(&mut body)?;
+//! let (_, metadata) = decode_response::<MetadataResponse>(&body, 12)?;
+//!
+//! assert_eq!(metadata.brokers.len(), 3);
+//! assert_eq!(metadata.topics[0].partitions[0].leader_id, 3);
+//! assert_eq!(metadata.topics[1].partitions.len(), 4); // auto-created
+//! assert_eq!(cluster.records("orders", 0), []);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod broker;
+mod cluster;
+mod fault;
+mod handlers;
+mod partition_log;
+mod produce;
+mod state;
+
+pub use cluster::{
+    MockCluster, MockClusterBuilder, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_REQUEST_BYTES,
+};
+pub use partition_log::StoredRecord;

@@ -1,0 +1,375 @@
+//! The state every broker of a mock cluster shares: the brokers' endpoints,
+//! the topics with their partitions (leader, leader epoch, log), the producer
+//! id counter, request counters and the fault plan.
+//!
+//! ```text
+//!  ClusterState
+//!   ├─ topics: RwLock<Topics>           by name and by id; written only when a topic is created
+//!   │    └─ Topic { name, id, partitions: [Mutex<Partition>] }
+//!   │          └─ Partition { leader, leader_epoch, log: PartitionLog }
+//!   ├─ next_producer_id: AtomicI64
+//!   ├─ counters: Mutex<map (broker, api) -> requests>
+//!   └─ faults: Mutex<FaultPlan>         consulted per request (see fault.rs)
+//! ```
+//!
+//! A Produce locks only the partitions it writes, so connections to
+//! different partitions do not contend.
+
+use std::collections::hash_map::RandomState;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use parking_lot::{Mutex, RwLock};
+
+use super::fault::FaultPlan;
+use super::partition_log::PartitionLog;
+use crate::protocol::api_key::ApiKey;
+use crate::protocol::error_code::ErrorCode;
+use crate::protocol::messages::Uuid;
+
+/// Kafka's longest legal topic name (`Topic.MAX_NAME_LENGTH`).
+const MAX_TOPIC_NAME_LENGTH: usize = 249;
+
+/// Why a topic name is illegal (Kafka `Topic.validate`), or `None` if it is
+/// legal: not empty, not `.` or `..`, at most 249 characters of
+/// `[a-zA-Z0-9._-]`.
+pub(crate) fn invalid_topic_name(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return Some("the empty string is not allowed".into());
+    }
+    if name == "." || name == ".." {
+        return Some(format!("'{name}' is not allowed"));
+    }
+    if name.len() > MAX_TOPIC_NAME_LENGTH {
+        return Some(format!(
+            "the length of '{name}' is longer than the max allowed length {MAX_TOPIC_NAME_LENGTH}"
+        ));
+    }
+    let legal = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+    if !name.chars().all(legal) {
+        return Some(format!(
+            "'{name}' contains one or more characters other than ASCII alphanumerics, '.', '_' \
+             and '-'"
+        ));
+    }
+    None
+}
+
+/// A broker's identity and address, as Metadata advertises it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct BrokerEndpoint {
+    pub(crate) id: i32,
+    pub(crate) host: String,
+    pub(crate) port: u16,
+}
+
+/// One partition: who leads it and what it holds.
+#[derive(Debug)]
+pub(crate) struct Partition {
+    /// The leader's broker id.
+    pub(crate) leader: i32,
+    /// Bumped each time leadership moves, as the controller does.
+    pub(crate) leader_epoch: i32,
+    pub(crate) log: PartitionLog,
+}
+
+/// One topic.
+#[derive(Debug)]
+pub(crate) struct Topic {
+    pub(crate) name: String,
+    /// Random, stable for the topic's life (KIP-516).
+    pub(crate) id: Uuid,
+    pub(crate) partitions: Vec<Mutex<Partition>>,
+}
+
+impl Topic {
+    /// The partition at `index`, if the topic has it.
+    pub(crate) fn partition(&self, index: i32) -> Option<&Mutex<Partition>> {
+        usize::try_from(index)
+            .ok()
+            .and_then(|i| self.partitions.get(i))
+    }
+}
+
+#[derive(Debug, Default)]
+struct Topics {
+    by_name: HashMap<String, Arc<Topic>>,
+    by_id: HashMap<Uuid, Arc<Topic>>,
+    /// Topics created so far: spreads the first leader of each new topic.
+    created: usize,
+}
+
+/// Settings fixed when the cluster starts.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub(crate) default_partitions: i32,
+    pub(crate) auto_create_topics: bool,
+    pub(crate) max_message_bytes: usize,
+    pub(crate) max_request_bytes: usize,
+}
+
+/// What all brokers of a mock cluster share.
+#[derive(Debug)]
+pub(crate) struct ClusterState {
+    pub(crate) cluster_id: String,
+    pub(crate) brokers: Vec<BrokerEndpoint>,
+    pub(crate) settings: Settings,
+    pub(crate) faults: Mutex<FaultPlan>,
+    topics: RwLock<Topics>,
+    next_producer_id: AtomicI64,
+    counters: Mutex<BTreeMap<(i32, ApiKey), u64>>,
+    /// Seeded randomly per process by std: the source of topic and cluster
+    /// ids without a random-number dependency.
+    seed: RandomState,
+    id_counter: AtomicI64,
+}
+
+impl ClusterState {
+    pub(crate) fn new(brokers: Vec<BrokerEndpoint>, settings: Settings) -> Self {
+        let mut state = ClusterState {
+            cluster_id: String::new(),
+            brokers,
+            settings,
+            faults: Mutex::new(FaultPlan::default()),
+            topics: RwLock::new(Topics::default()),
+            next_producer_id: AtomicI64::new(0),
+            counters: Mutex::new(BTreeMap::new()),
+            seed: RandomState::new(),
+            id_counter: AtomicI64::new(0),
+        };
+        state.cluster_id = base64url(&state.random_uuid(b"cluster"));
+        state
+    }
+
+    /// 16 random bytes shaped as a version-4 UUID that Kafka would accept as
+    /// a topic id: not zero, not the reserved metadata topic id (1), and not
+    /// starting with `-` in base64 (Kafka `Uuid.randomUuid` rules).
+    fn random_uuid(&self, salt: &[u8]) -> Uuid {
+        loop {
+            let n = self.id_counter.fetch_add(1, Ordering::Relaxed);
+            let mut out = [0u8; 16];
+            for (i, half) in out.chunks_mut(8).enumerate() {
+                let mut h = self.seed.build_hasher();
+                h.write(salt);
+                h.write_i64(n);
+                h.write_usize(i);
+                half.copy_from_slice(&h.finish().to_be_bytes());
+            }
+            out[6] = (out[6] & 0x0f) | 0x40;
+            out[8] = (out[8] & 0x3f) | 0x80;
+            if out[0] >> 2 != 62 {
+                return out;
+            }
+        }
+    }
+
+    /// The broker with id `id`.
+    pub(crate) fn broker(&self, id: i32) -> Option<&BrokerEndpoint> {
+        self.brokers.iter().find(|b| b.id == id)
+    }
+
+    pub(crate) fn topic(&self, name: &str) -> Option<Arc<Topic>> {
+        self.topics.read().by_name.get(name).cloned()
+    }
+
+    pub(crate) fn topic_by_id(&self, id: &Uuid) -> Option<Arc<Topic>> {
+        self.topics.read().by_id.get(id).cloned()
+    }
+
+    /// Every topic, by name.
+    pub(crate) fn all_topics(&self) -> Vec<Arc<Topic>> {
+        let mut all: Vec<_> = self.topics.read().by_name.values().cloned().collect();
+        all.sort_by(|a, b| a.name.cmp(&b.name));
+        all
+    }
+
+    /// Creates a topic whose partitions' leaders go round the brokers,
+    /// starting one broker further for each new topic. Fails with Kafka's
+    /// codes: `INVALID_TOPIC_EXCEPTION`, `INVALID_PARTITIONS`,
+    /// `TOPIC_ALREADY_EXISTS`.
+    pub(crate) fn create_topic(
+        &self,
+        name: &str,
+        partitions: i32,
+    ) -> Result<Arc<Topic>, (ErrorCode, String)> {
+        self.create(name, partitions, false)
+    }
+
+    /// The topic, created with the default partition count if it does not
+    /// exist yet (auto-creation; the caller checked that it is allowed).
+    pub(crate) fn get_or_create_topic(
+        &self,
+        name: &str,
+    ) -> Result<Arc<Topic>, (ErrorCode, String)> {
+        self.create(name, self.settings.default_partitions, true)
+    }
+
+    fn create(
+        &self,
+        name: &str,
+        partitions: i32,
+        existing_ok: bool,
+    ) -> Result<Arc<Topic>, (ErrorCode, String)> {
+        if let Some(reason) = invalid_topic_name(name) {
+            return Err((
+                ErrorCode::INVALID_TOPIC_EXCEPTION,
+                format!("Topic name is invalid: {reason}"),
+            ));
+        }
+        let count = usize::try_from(partitions)
+            .ok()
+            .filter(|&n| n > 0)
+            .ok_or_else(|| {
+                (
+                    ErrorCode::INVALID_PARTITIONS,
+                    format!("Number of partitions was set to an invalid non-positive value {partitions}."),
+                )
+            })?;
+        let mut topics = self.topics.write();
+        if let Some(t) = topics.by_name.get(name) {
+            return if existing_ok {
+                Ok(Arc::clone(t))
+            } else {
+                Err((
+                    ErrorCode::TOPIC_ALREADY_EXISTS,
+                    format!("Topic '{name}' already exists."),
+                ))
+            };
+        }
+        let n = self.brokers.len();
+        let start = topics.created;
+        let partitions = (0..count)
+            .map(|p| {
+                Mutex::new(Partition {
+                    leader: self.brokers[(start + p) % n].id,
+                    leader_epoch: 0,
+                    log: PartitionLog::default(),
+                })
+            })
+            .collect();
+        let mut id = self.random_uuid(name.as_bytes());
+        while topics.by_id.contains_key(&id) {
+            id = self.random_uuid(name.as_bytes());
+        }
+        let topic = Arc::new(Topic {
+            name: name.to_owned(),
+            id,
+            partitions,
+        });
+        topics.by_name.insert(name.to_owned(), Arc::clone(&topic));
+        topics.by_id.insert(id, Arc::clone(&topic));
+        topics.created += 1;
+        log::debug!("mock cluster: created topic {name} with {count} partitions");
+        Ok(topic)
+    }
+
+    /// A new producer id (Kafka's `ProducerIdManager` hands them out in
+    /// increasing order from 0).
+    pub(crate) fn next_producer_id(&self) -> i64 {
+        self.next_producer_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub(crate) fn count_request(&self, broker: i32, api: ApiKey) {
+        *self.counters.lock().entry((broker, api)).or_insert(0) += 1;
+    }
+
+    /// Requests of `api` received by `broker`, or by all brokers if `None`.
+    pub(crate) fn request_count(&self, broker: Option<i32>, api: ApiKey) -> u64 {
+        self.counters
+            .lock()
+            .iter()
+            .filter(|((b, a), _)| *a == api && broker.map_or(true, |id| id == *b))
+            .map(|(_, n)| n)
+            .sum()
+    }
+}
+
+/// Base64url without padding (Kafka's `Uuid.toString`), for the cluster id.
+fn base64url(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..=chunk.len() {
+            out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(brokers: i32) -> ClusterState {
+        ClusterState::new(
+            (1..=brokers)
+                .map(|id| BrokerEndpoint {
+                    id,
+                    host: "127.0.0.1".into(),
+                    port: 1,
+                })
+                .collect(),
+            Settings {
+                default_partitions: 2,
+                auto_create_topics: true,
+                max_message_bytes: 1,
+                max_request_bytes: 1,
+            },
+        )
+    }
+
+    #[test]
+    fn topic_names_follow_kafka() {
+        assert!(invalid_topic_name("a.b_c-D9").is_none());
+        assert!(invalid_topic_name(&"x".repeat(249)).is_none());
+        for bad in ["", ".", "..", "a b", "ü", "a/b"] {
+            assert!(invalid_topic_name(bad).is_some(), "{bad:?}");
+        }
+        assert!(invalid_topic_name(&"x".repeat(250)).is_some());
+        assert!(invalid_topic_name("...").is_none());
+    }
+
+    #[test]
+    fn leaders_spread_and_ids_are_distinct() {
+        let s = state(3);
+        let a = s.create_topic("a", 4).unwrap();
+        let b = s.create_topic("b", 2).unwrap();
+        let leaders =
+            |t: &Topic| -> Vec<i32> { t.partitions.iter().map(|p| p.lock().leader).collect() };
+        assert_eq!(leaders(&a), [1, 2, 3, 1]);
+        assert_eq!(leaders(&b), [2, 3]);
+        assert_ne!(a.id, b.id);
+        assert_ne!(a.id, [0; 16]);
+        assert_eq!(a.id[6] >> 4, 4, "version-4 UUID");
+        assert_eq!(s.topic_by_id(&b.id).unwrap().name, "b");
+        assert_eq!(
+            s.create_topic("a", 1).unwrap_err().0,
+            ErrorCode::TOPIC_ALREADY_EXISTS
+        );
+        assert_eq!(
+            s.create_topic("c", 0).unwrap_err().0,
+            ErrorCode::INVALID_PARTITIONS
+        );
+        assert_eq!(s.get_or_create_topic("a").unwrap().partitions.len(), 4);
+        assert_eq!(s.get_or_create_topic("new").unwrap().partitions.len(), 2);
+    }
+
+    #[test]
+    fn cluster_id_is_22_base64url_chars() {
+        let s = state(1);
+        assert_eq!(s.cluster_id.len(), 22, "{}", s.cluster_id);
+        assert!(s
+            .cluster_id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+        assert_eq!(base64url(&[0xfb, 0xff]), "-_8");
+    }
+}
