@@ -90,6 +90,8 @@ pub mod mock;
 pub mod producer;
 pub mod protocol;
 pub mod record;
+#[cfg(feature = "tools")]
+pub mod tools;
 pub mod util;
 
 pub(crate) mod clients;
