@@ -5,9 +5,7 @@
 //!   doubles, and the perf tool's window and total lines for 200 sets of
 //!   numbers, reproduced character for character.
 //! * The binaries, run as processes: usage errors and help (these need no
-//!   broker), and whole runs against the embedded MockCluster (these need
-//!   `KafkaProducer`, and are ignored until it is wired into
-//!   `tools::wiring`).
+//!   broker), and whole runs against the embedded MockCluster.
 
 #![cfg(feature = "tools")]
 
@@ -173,7 +171,6 @@ fn perf_test_help_and_usage_errors() {
 }
 
 #[test]
-#[ignore = "needs KafkaProducer"]
 fn console_producer_sends_every_line_to_the_embedded_cluster() {
     let mut cmd = console();
     cmd.args([
@@ -200,7 +197,6 @@ fn console_producer_sends_every_line_to_the_embedded_cluster() {
 }
 
 #[test]
-#[ignore = "needs KafkaProducer"]
 fn console_producer_sync_mode_and_compression() {
     let mut cmd = console();
     cmd.args(["--topic", "sync", "--sync", "--compression-codec"]);
@@ -209,7 +205,6 @@ fn console_producer_sync_mode_and_compression() {
 }
 
 #[test]
-#[ignore = "needs KafkaProducer"]
 fn console_producer_stops_at_a_bad_line_with_javas_message() {
     let mut cmd = console();
     cmd.args(["--topic", "bad", "--property", "parse.key=true"]);
@@ -219,7 +214,6 @@ fn console_producer_stops_at_a_bad_line_with_javas_message() {
 }
 
 #[test]
-#[ignore = "needs KafkaProducer"]
 fn console_producer_reports_records_it_could_not_send() {
     // Nothing listens on port 1: metadata never arrives, every send fails
     // after max.block.ms.
@@ -246,7 +240,6 @@ fn console_producer_reports_records_it_could_not_send() {
 }
 
 #[test]
-#[ignore = "needs KafkaProducer"]
 fn perf_test_readme_command_against_the_embedded_cluster() {
     // The README's first command, with fewer records.
     let mut cmd = perf();
@@ -280,7 +273,6 @@ fn perf_test_readme_command_against_the_embedded_cluster() {
 }
 
 #[test]
-#[ignore = "needs KafkaProducer"]
 fn perf_test_throttles_and_warms_up() {
     let mut cmd = perf();
     cmd.args([
@@ -315,7 +307,6 @@ fn perf_test_throttles_and_warms_up() {
 }
 
 #[test]
-#[ignore = "needs KafkaProducer"]
 fn perf_test_fails_when_records_cannot_be_sent() {
     let mut cmd = perf();
     cmd.args([

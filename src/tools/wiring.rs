@@ -3,26 +3,26 @@
 //! The embedded cluster is [`MockCluster`](crate::mock::MockCluster) (with
 //! the `mock` feature; without it the tools need `--bootstrap-server`).
 //!
-//! WIRING (for the lead): `KafkaProducer` is being built on another branch
-//! and is not on `main` yet, so [`DefaultBackend::create_producer`] says so
-//! (the binaries then exit 1 with that message). Once it is merged, replace
-//! that method's body and add the impl below, as written in the comments;
-//! nothing else in the tools changes. Then remove the `#[ignore]` of the
-//! end-to-end tests in `tests/tools.rs`.
-//!
-//! ```text
-//! impl ToolProducer for crate::producer::KafkaProducer<Vec<u8>, Vec<u8>> {
-//!     fn send(&self, record: ByteRecord, callback: SendCallback) {
-//!         // The callback runs exactly once, also when the send fails at
-//!         // once, so the returned result adds nothing.
-//!         let _ = self.send_with_callback(record, callback);
-//!     }
-//!     fn flush(&self) -> Result<(), Error> { KafkaProducer::flush(self) }
-//!     fn close(&self) -> Result<(), Error> { KafkaProducer::close(self) }
-//! }
-//! ```
+use super::backend::{Backend, EmbeddedCluster, SendCallback, ToolProducer};
+use super::line_reader::ByteRecord;
+use crate::producer::serialization::BytesSerializer;
+use crate::producer::KafkaProducer;
 
-use super::backend::{Backend, EmbeddedCluster, ToolProducer};
+impl ToolProducer for KafkaProducer<Vec<u8>, Vec<u8>> {
+    fn send(&self, record: ByteRecord, callback: SendCallback) {
+        // The callback runs exactly once, also when the send fails at once,
+        // so the returned result adds nothing.
+        let _ = self.send_with_callback(record, callback);
+    }
+
+    fn flush(&self) -> Result<(), Error> {
+        KafkaProducer::flush(self)
+    }
+
+    fn close(&self) -> Result<(), Error> {
+        KafkaProducer::close(self)
+    }
+}
 
 #[cfg(feature = "mock")]
 impl EmbeddedCluster for crate::mock::MockCluster {
@@ -57,13 +57,11 @@ impl Backend for DefaultBackend {
     }
 
     fn create_producer(&self, config: ProducerConfig) -> Result<Box<dyn ToolProducer>, Error> {
-        // WIRING: becomes
-        //   use crate::producer::{serialization::BytesSerializer, KafkaProducer};
-        //   Ok(Box::new(KafkaProducer::new(config, BytesSerializer, BytesSerializer)?))
-        let _ = config;
-        Err(Error::Unsupported(
-            "KafkaProducer is not part of this build yet".to_owned(),
-        ))
+        Ok(Box::new(KafkaProducer::new(
+            config,
+            BytesSerializer,
+            BytesSerializer,
+        )?))
     }
 }
 
