@@ -1,29 +1,35 @@
-//! One mock broker's threads: an acceptor on its listener and a thread per
-//! connection, and how they stop.
+//! One mock broker's threads: an acceptor on its listener and two threads
+//! per connection (see `connection.rs`), and how they stop.
 //!
 //! ```text
-//!  acceptor "mock-broker-<id>"        connection "mock-broker-<id>-conn"
-//!  accept() ──spawn──────────────────> loop { read frame (size checked first)
-//!  (joins finished connections)               handle_request -> respond / nothing / close
-//!                                             write response }
+//!  acceptor "mock-broker-<id>"        connection "mock-broker-<id>-conn" (+ its writer)
+//!  accept() ──spawn──────────────────> serve(): read, handle, queue the answer
+//!  (joins finished connections)
 //!  shutdown(): stop flag, wake accept() with a connection to itself, join the
 //!  acceptor; then shut every connection's socket down (its blocked read or
-//!  write returns) and join its thread. Ports are closed when this returns.
+//!  write returns), close the writers' stop channel (a writer holding back a
+//!  delayed answer wakes) and join every connection. Ports are closed when
+//!  this returns.
 //! ```
+//!
+//! A broker taken down ([`MockCluster::broker_down`](super::MockCluster::broker_down))
+//! is shut down this way; taking it up starts a new `Broker` on a new
+//! listener bound to the same port.
 //!
 //! A malformed frame or request closes that connection only (logged at
 //! warn); the broker keeps serving the others.
 
-use std::io::{self, BufReader, Read, Write};
+use std::io;
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
+use crossbeam_channel::{bounded, Receiver, Sender};
 use parking_lot::Mutex;
 
-use super::handlers::{handle_request, Ctx, Outcome};
+use super::connection::serve;
 use super::state::ClusterState;
 
 /// Counts the threads of a cluster that are still running: each thread holds
@@ -37,7 +43,7 @@ impl ThreadCount {
     }
 
     /// Spawns a named thread that counts as running until `f` returns.
-    fn spawn(
+    pub(crate) fn spawn(
         self: &Arc<Self>,
         name: String,
         f: impl FnOnce() + Send + 'static,
@@ -78,6 +84,8 @@ pub(crate) struct Broker {
     stop: Arc<AtomicBool>,
     acceptor: Option<JoinHandle<()>>,
     connections: Arc<Mutex<Vec<Connection>>>,
+    /// Never sends: dropped at shutdown to wake the connections' writers.
+    stop_writers: Option<Sender<()>>,
 }
 
 impl Broker {
@@ -91,6 +99,7 @@ impl Broker {
         let addr = listener.local_addr()?;
         let stop = Arc::new(AtomicBool::new(false));
         let connections = Arc::new(Mutex::new(Vec::new()));
+        let (stop_writers, writers_stopped) = bounded::<()>(0);
         let acceptor = {
             let stop = Arc::clone(&stop);
             let connections = Arc::clone(&connections);
@@ -103,6 +112,7 @@ impl Broker {
                     &stop,
                     &connections,
                     &threads_for_conns,
+                    &writers_stopped,
                 );
             })?
         };
@@ -113,7 +123,13 @@ impl Broker {
             stop,
             acceptor: Some(acceptor),
             connections,
+            stop_writers: Some(stop_writers),
         })
+    }
+
+    /// The broker's id.
+    pub(crate) fn id(&self) -> i32 {
+        self.id
     }
 
     /// Stops accepting, closes every connection and joins every thread.
@@ -138,6 +154,7 @@ impl Broker {
             // socket is already closed.
             let _ = c.socket.shutdown(Shutdown::Both);
         }
+        drop(self.stop_writers.take());
         for c in connections {
             if c.thread.join().is_err() {
                 log::error!("mock broker {}: a connection thread panicked", self.id);
@@ -160,6 +177,7 @@ fn accept_loop(
     stop: &AtomicBool,
     connections: &Mutex<Vec<Connection>>,
     threads: &Arc<ThreadCount>,
+    writers_stopped: &Receiver<()>,
 ) {
     for accepted in listener.incoming() {
         if stop.load(Ordering::SeqCst) {
@@ -186,8 +204,10 @@ fn accept_loop(
             }
         };
         let cluster = Arc::clone(cluster);
+        let conn_threads = Arc::clone(threads);
+        let stop = writers_stopped.clone();
         let spawned = threads.spawn(format!("mock-broker-{id}-conn"), move || {
-            serve(id, stream, &cluster, &peer);
+            serve(id, stream, &cluster, &peer, &conn_threads, stop);
         });
         match spawned {
             Ok(thread) => connections.lock().push(Connection { socket, thread }),
@@ -209,112 +229,5 @@ fn reap_finished(connections: &Mutex<Vec<Connection>>) {
     };
     for c in finished {
         let _ = c.thread.join(); // finished: returns at once
-    }
-}
-
-/// Serves one connection until the peer closes it, a request asks for it to
-/// be closed, or the broker shuts down.
-fn serve(broker_id: i32, stream: TcpStream, cluster: &ClusterState, peer: &str) {
-    let _ = stream.set_nodelay(true);
-    let mut reader = match stream.try_clone() {
-        Ok(s) => BufReader::new(s),
-        Err(e) => {
-            log::warn!("mock broker {broker_id}: connection from {peer}: {e}");
-            return;
-        }
-    };
-    let mut writer = stream;
-    let ctx = Ctx { cluster, broker_id };
-    loop {
-        let frame = match read_frame(&mut reader, cluster.settings.max_request_bytes) {
-            Ok(Some(frame)) => frame,
-            Ok(None) => break, // closed by the peer between requests
-            Err(e) => {
-                if e.kind() == io::ErrorKind::InvalidData {
-                    log::warn!("mock broker {broker_id}: closing the connection from {peer}: {e}");
-                } else {
-                    log::debug!("mock broker {broker_id}: connection from {peer} ended: {e}");
-                }
-                break;
-            }
-        };
-        match handle_request(ctx, &frame) {
-            Outcome::Respond(bytes) => {
-                if let Err(e) = writer.write_all(&bytes) {
-                    log::debug!("mock broker {broker_id}: cannot answer {peer}: {e}");
-                    break;
-                }
-            }
-            Outcome::NoResponse => {}
-            Outcome::Close(reason) => {
-                log::warn!("mock broker {broker_id}: closing the connection from {peer}: {reason}");
-                break;
-            }
-        }
-    }
-    let _ = writer.shutdown(Shutdown::Both);
-}
-
-/// Reads one size-prefixed frame: `None` if the peer closed the connection
-/// before a new frame began. A size that is negative, zero or above `limit`
-/// is `InvalidData`, found before anything is allocated; the frame's buffer
-/// then grows only as bytes actually arrive.
-fn read_frame(r: &mut impl Read, limit: usize) -> io::Result<Option<Vec<u8>>> {
-    let mut size = [0u8; 4];
-    let mut got = 0;
-    while got < size.len() {
-        match r.read(&mut size[got..]) {
-            Ok(0) if got == 0 => return Ok(None),
-            Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
-            Ok(n) => got += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    let size = i32::from_be_bytes(size);
-    let len = usize::try_from(size)
-        .ok()
-        .filter(|&n| n > 0 && n <= limit)
-        .ok_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("invalid request size {size} (limit {limit})"),
-            )
-        })?;
-    let mut frame = Vec::new();
-    r.take(len as u64).read_to_end(&mut frame)?;
-    if frame.len() != len {
-        return Err(io::ErrorKind::UnexpectedEof.into());
-    }
-    Ok(Some(frame))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn frames_are_size_checked_before_reading() {
-        let mut input: &[u8] = &[0, 0, 0, 3, 1, 2, 3, 0, 0, 0];
-        assert_eq!(read_frame(&mut input, 10).unwrap(), Some(vec![1, 2, 3]));
-        // Three bytes of a size, then the end.
-        assert_eq!(
-            read_frame(&mut input, 10).unwrap_err().kind(),
-            io::ErrorKind::UnexpectedEof
-        );
-        let mut empty: &[u8] = &[];
-        assert_eq!(read_frame(&mut empty, 10).unwrap(), None);
-        for bad in [[0xff, 0xff, 0xff, 0xff], [0, 0, 0, 0], [0, 0, 0, 11]] {
-            let mut input: &[u8] = &bad;
-            assert_eq!(
-                read_frame(&mut input, 10).unwrap_err().kind(),
-                io::ErrorKind::InvalidData
-            );
-        }
-        let mut cut: &[u8] = &[0, 0, 0, 5, 1, 2];
-        assert_eq!(
-            read_frame(&mut cut, 10).unwrap_err().kind(),
-            io::ErrorKind::UnexpectedEof
-        );
     }
 }

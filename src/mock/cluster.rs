@@ -1,8 +1,11 @@
 //! [`MockCluster`], the handle a test holds, and [`MockClusterBuilder`].
+//! The fault-injection methods are in `cluster_faults.rs`.
 
 use std::io;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
+
+use parking_lot::Mutex;
 
 use super::broker::{Broker, ThreadCount};
 use super::partition_log::StoredRecord;
@@ -122,13 +125,13 @@ impl MockClusterBuilder {
         let threads = Arc::new(ThreadCount::default());
         let mut cluster = MockCluster {
             state,
-            brokers: Vec::with_capacity(self.brokers),
+            brokers: Mutex::new(Vec::with_capacity(self.brokers)),
             threads,
         };
         for (id, listener) in listeners {
             // On failure, dropping `cluster` stops the brokers started so far.
             let broker = Broker::start(id, listener, Arc::clone(&cluster.state), &cluster.threads)?;
-            cluster.brokers.push(broker);
+            cluster.brokers.get_mut().push(broker);
         }
         Ok(cluster)
     }
@@ -142,12 +145,14 @@ impl MockClusterBuilder {
 /// every thread.
 #[derive(Debug)]
 pub struct MockCluster {
-    state: Arc<ClusterState>,
-    brokers: Vec<Broker>,
-    threads: Arc<ThreadCount>,
+    pub(super) state: Arc<ClusterState>,
+    /// The running brokers, in id order; one taken down is missing until
+    /// it is taken up again.
+    pub(super) brokers: Mutex<Vec<Broker>>,
+    pub(super) threads: Arc<ThreadCount>,
 }
 
-fn broker_error(code: ErrorCode, message: String) -> Error {
+pub(super) fn broker_error(code: ErrorCode, message: String) -> Error {
     Error::Broker {
         code,
         message: Some(message),
@@ -221,7 +226,8 @@ impl MockCluster {
         self.state.topic(topic).map(|t| t.partitions.len())
     }
 
-    /// The leader of a partition, if it exists.
+    /// The leader of a partition, if it exists: -1 while it is offline
+    /// (see [`MockCluster::broker_down`]).
     #[must_use]
     pub fn partition_leader(&self, topic: &str, partition: i32) -> Option<i32> {
         let topic = self.state.topic(topic)?;
@@ -241,11 +247,18 @@ impl MockCluster {
     /// Moves a partition's leadership to `broker`, bumping its leader epoch
     /// (unless `broker` already leads it). The log moves with it: the mock
     /// keeps one log per partition. From now on the old leader answers
-    /// Produce for it with `NOT_LEADER_OR_FOLLOWER`.
+    /// Produce for it with `NOT_LEADER_OR_FOLLOWER`, naming the new leader
+    /// from Produce v10 (KIP-951). Fails for an unknown partition, an
+    /// unknown broker or a broker that is down.
     pub fn set_partition_leader(&self, topic: &str, partition: i32, broker: i32) -> Result<()> {
         if self.state.broker(broker).is_none() {
             return Err(Error::Other(format!(
                 "the mock cluster has no broker {broker}"
+            )));
+        }
+        if !self.state.is_up(broker) {
+            return Err(Error::Other(format!(
+                "broker {broker} of the mock cluster is down"
             )));
         }
         let t = self
@@ -257,8 +270,7 @@ impl MockCluster {
             .ok_or_else(|| unknown_partition(topic, partition))?
             .lock();
         if p.leader != broker {
-            p.leader = broker;
-            p.leader_epoch += 1;
+            p.move_leader(broker);
             log::debug!(
                 "mock cluster: {topic}-{partition} now led by broker {broker} (epoch {})",
                 p.leader_epoch
@@ -315,14 +327,6 @@ impl MockCluster {
         self.state.request_count(Some(broker), api)
     }
 
-    /// Answers the next `codes.len()` requests of `api`, one code each, with
-    /// that error instead of handling them: Produce gives the code to every
-    /// partition of the request, InitProducerId returns it as its error.
-    /// Other APIs ignore queued codes (fault injection grows next issue).
-    pub fn push_request_errors(&self, api: ApiKey, codes: &[ErrorCode]) {
-        self.state.faults.lock().push_request_errors(api, codes);
-    }
-
     /// Threads of this cluster still running (acceptors and connections);
     /// 0 once [`MockCluster::shutdown`] has returned.
     #[must_use]
@@ -333,7 +337,7 @@ impl MockCluster {
     /// Stops every broker: closes the listeners and connections and joins
     /// every thread. Idempotent; `Drop` calls it.
     pub fn shutdown(&mut self) {
-        for broker in &mut self.brokers {
+        for broker in self.brokers.get_mut() {
             broker.shutdown();
         }
     }

@@ -63,16 +63,22 @@ pub(crate) struct Ctx<'a> {
     pub(crate) broker_id: i32,
 }
 
-/// Handles one request frame (without its size prefix).
-pub(crate) fn handle_request(ctx: Ctx<'_>, frame: &[u8]) -> Outcome {
+/// Decodes a request frame's header (the frame without its size prefix):
+/// the header and a reader on the body, or the reason to close the
+/// connection.
+pub(crate) fn decode_header(frame: &[u8]) -> Result<(RequestHeader, Reader<'_>), String> {
     let mut r = Reader::new(frame);
-    let header = match RequestHeader::decode(&mut r) {
-        Ok(h) => h,
-        Err(e) => return Outcome::Close(format!("malformed request header: {e}")),
-    };
-    ctx.cluster.count_request(ctx.broker_id, header.api_key);
+    match RequestHeader::decode(&mut r) {
+        Ok(h) => Ok((h, r)),
+        Err(e) => Err(format!("malformed request header: {e}")),
+    }
+}
+
+/// Handles one request whose header [`decode_header`] read (the caller
+/// counts it and consults the fault plan first).
+pub(crate) fn handle_request(ctx: Ctx<'_>, header: &RequestHeader, r: Reader<'_>) -> Outcome {
     if header.api_key == ApiKey::API_VERSIONS {
-        return api_versions(&header, r);
+        return api_versions(header, r);
     }
     let Some(range) = supported_versions(header.api_key) else {
         return Outcome::Close(format!("unsupported API {}", header.api_key));
@@ -84,9 +90,9 @@ pub(crate) fn handle_request(ctx: Ctx<'_>, frame: &[u8]) -> Outcome {
         ));
     }
     match header.api_key {
-        ApiKey::PRODUCE => produce::handle(ctx, &header, r),
-        ApiKey::METADATA => metadata(ctx, &header, r),
-        _ => init_producer_id(ctx, &header, r),
+        ApiKey::PRODUCE => produce::handle(ctx, header, r),
+        ApiKey::METADATA => metadata(ctx, header, r),
+        _ => init_producer_id(ctx, header, r),
     }
 }
 
@@ -170,7 +176,9 @@ fn api_versions(header: &RequestHeader, r: Reader<'_>) -> Outcome {
 }
 
 /// A topic's metadata: every partition with its leader, leader epoch and a
-/// replica set of one (the mock does not replicate).
+/// replica set of one (the mock does not replicate). An offline partition
+/// (its last leader down, no other broker live) is answered as Kafka does:
+/// `LEADER_NOT_AVAILABLE`, leader -1, its replica offline.
 pub(crate) fn describe_topic(topic: &Topic) -> MetadataResponseTopic {
     let partitions = topic
         .partitions
@@ -178,15 +186,24 @@ pub(crate) fn describe_topic(topic: &Topic) -> MetadataResponseTopic {
         .enumerate()
         .map(|(index, p)| {
             let p = p.lock();
+            let online = p.leader >= 0;
             MetadataResponsePartition {
-                error_code: ErrorCode::NONE,
+                error_code: if online {
+                    ErrorCode::NONE
+                } else {
+                    ErrorCode::LEADER_NOT_AVAILABLE
+                },
                 // Partition counts come from an i32 (`create_topic`).
                 partition_index: i32::try_from(index).unwrap_or(i32::MAX),
                 leader_id: p.leader,
                 leader_epoch: p.leader_epoch,
-                replica_nodes: vec![p.leader],
-                isr_nodes: vec![p.leader],
-                offline_replicas: Vec::new(),
+                replica_nodes: vec![p.last_leader],
+                isr_nodes: if online { vec![p.leader] } else { Vec::new() },
+                offline_replicas: if online {
+                    Vec::new()
+                } else {
+                    vec![p.last_leader]
+                },
             }
         })
         .collect();
@@ -248,9 +265,10 @@ fn metadata(ctx: Ctx<'_>, header: &RequestHeader, r: Reader<'_>) -> Outcome {
             }
         }
     };
+    // Kafka lists only the brokers that are alive.
+    let live = cluster.live_brokers();
     let body = MetadataResponse {
-        brokers: cluster
-            .brokers
+        brokers: live
             .iter()
             .map(|b| MetadataResponseBroker {
                 node_id: b.id,
@@ -260,7 +278,7 @@ fn metadata(ctx: Ctx<'_>, header: &RequestHeader, r: Reader<'_>) -> Outcome {
             })
             .collect(),
         cluster_id: Some(cluster.cluster_id.clone()),
-        controller_id: cluster.brokers.first().map_or(-1, |b| b.id),
+        controller_id: live.first().map_or(-1, |b| b.id),
         topics,
         ..Default::default()
     };

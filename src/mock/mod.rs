@@ -111,6 +111,8 @@
 
 mod broker;
 mod cluster;
+mod cluster_faults;
+mod connection;
 mod fault;
 mod handlers;
 mod partition_log;
@@ -120,4 +122,5 @@ mod state;
 pub use cluster::{
     MockCluster, MockClusterBuilder, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_REQUEST_BYTES,
 };
+pub use fault::{Corruption, Disconnect};
 pub use partition_log::StoredRecord;

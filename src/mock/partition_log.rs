@@ -208,6 +208,18 @@ impl PartitionLog {
         batch[PARTITION_LEADER_EPOCH_OFFSET..PARTITION_LEADER_EPOCH_OFFSET + 4]
             .copy_from_slice(&leader_epoch.to_be_bytes());
         self.batches.push(batch);
+        self.acknowledge(record_count, producer)
+    }
+
+    /// Sink mode's append: assigns offsets and records the producer's batch
+    /// (so duplicates are still recognised) without keeping the bytes.
+    /// Returns the base offset.
+    pub(crate) fn acknowledge(
+        &mut self,
+        record_count: i64,
+        producer: Option<ProducerBatch>,
+    ) -> i64 {
+        let base = self.log_end_offset;
         self.log_end_offset = base + record_count;
         if let Some(p) = producer {
             let entry = self.producers.entry(p.producer_id).or_default();
@@ -366,6 +378,22 @@ mod tests {
         assert!(in_sequence(-1, 0));
         assert!(!in_sequence(-1, 1));
         assert!(!in_sequence(i32::MAX - 1, 0));
+    }
+
+    #[test]
+    fn acknowledging_counts_offsets_and_keeps_duplicates_without_storing() {
+        let mut log = PartitionLog::default();
+        assert_eq!(log.acknowledge(3, Some(batch(1, 0, 0, 2))), 0);
+        assert_eq!(log.acknowledge(2, None), 3);
+        assert_eq!(log.log_end_offset(), 5);
+        assert!(log.batches().is_empty());
+        assert_eq!(
+            log.check_producer(&batch(1, 0, 0, 2)),
+            Ok(ProducerCheck::Duplicate {
+                base_offset: 0,
+                timestamp: 1_000
+            })
+        );
     }
 
     #[test]

@@ -1,24 +1,33 @@
-//! The state every broker of a mock cluster shares: the brokers' endpoints,
-//! the topics with their partitions (leader, leader epoch, log), the producer
-//! id counter, request counters and the fault plan.
+//! The state every broker of a mock cluster shares: the brokers' endpoints
+//! and which are down, the topics with their partitions (leader, leader
+//! epoch, log), the producer id counter, request counters, the fault plan
+//! and sink mode.
 //!
 //! ```text
 //!  ClusterState
+//!   ├─ down: RwLock<set of broker ids>  brokers taken down (broker_down)
 //!   ├─ topics: RwLock<Topics>           by name and by id; written only when a topic is created
 //!   │    └─ Topic { name, id, partitions: [Mutex<Partition>] }
-//!   │          └─ Partition { leader, leader_epoch, log: PartitionLog }
+//!   │          └─ Partition { leader (-1: offline), last_leader, leader_epoch, log }
 //!   ├─ next_producer_id: AtomicI64
 //!   ├─ counters: Mutex<map (broker, api) -> requests>
-//!   └─ faults: Mutex<FaultPlan>         consulted per request (see fault.rs)
+//!   ├─ faults: Mutex<FaultPlan>         consulted per request (see fault.rs)
+//!   └─ sink: AtomicBool                 acknowledge produce without storing
 //! ```
+//!
+//! Leadership follows the brokers: when one goes down, each partition it
+//! leads moves to the next live broker in id order (wrapping), as a
+//! replicated cluster's controller would elect another replica; with no
+//! live broker left the partition goes offline (leader -1) until its last
+//! leader comes back up. Each move bumps the leader epoch.
 //!
 //! A Produce locks only the partitions it writes, so connections to
 //! different partitions do not contend.
 
 use std::collections::hash_map::RandomState;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::{BuildHasher, Hasher};
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
@@ -68,11 +77,30 @@ pub(crate) struct BrokerEndpoint {
 /// One partition: who leads it and what it holds.
 #[derive(Debug)]
 pub(crate) struct Partition {
-    /// The leader's broker id.
+    /// The leader's broker id, or -1 while the partition is offline (its
+    /// last leader is down and no other broker was live to take over).
     pub(crate) leader: i32,
+    /// The last broker that led the partition: its one replica, which
+    /// brings it back online when it comes back up.
+    pub(crate) last_leader: i32,
     /// Bumped each time leadership moves, as the controller does.
     pub(crate) leader_epoch: i32,
     pub(crate) log: PartitionLog,
+}
+
+impl Partition {
+    /// Moves leadership to `leader` (-1: offline), bumping the epoch, as
+    /// the controller does on every leader change.
+    pub(crate) fn move_leader(&mut self, leader: i32) {
+        if leader == self.leader {
+            return;
+        }
+        self.leader = leader;
+        if leader >= 0 {
+            self.last_leader = leader;
+        }
+        self.leader_epoch += 1;
+    }
 }
 
 /// One topic.
@@ -117,6 +145,9 @@ pub(crate) struct ClusterState {
     pub(crate) brokers: Vec<BrokerEndpoint>,
     pub(crate) settings: Settings,
     pub(crate) faults: Mutex<FaultPlan>,
+    /// Produce acknowledges without storing (see `MockCluster::set_sink_mode`).
+    pub(crate) sink: AtomicBool,
+    down: RwLock<BTreeSet<i32>>,
     topics: RwLock<Topics>,
     next_producer_id: AtomicI64,
     counters: Mutex<BTreeMap<(i32, ApiKey), u64>>,
@@ -133,6 +164,8 @@ impl ClusterState {
             brokers,
             settings,
             faults: Mutex::new(FaultPlan::default()),
+            sink: AtomicBool::new(false),
+            down: RwLock::new(BTreeSet::new()),
             topics: RwLock::new(Topics::default()),
             next_producer_id: AtomicI64::new(0),
             counters: Mutex::new(BTreeMap::new()),
@@ -168,6 +201,63 @@ impl ClusterState {
     /// The broker with id `id`.
     pub(crate) fn broker(&self, id: i32) -> Option<&BrokerEndpoint> {
         self.brokers.iter().find(|b| b.id == id)
+    }
+
+    /// Whether broker `id` is up (unknown ids are not).
+    pub(crate) fn is_up(&self, id: i32) -> bool {
+        self.broker(id).is_some() && !self.down.read().contains(&id)
+    }
+
+    /// The brokers that are up, in id order: the ones Metadata lists.
+    pub(crate) fn live_brokers(&self) -> Vec<&BrokerEndpoint> {
+        let down = self.down.read();
+        self.brokers
+            .iter()
+            .filter(|b| !down.contains(&b.id))
+            .collect()
+    }
+
+    /// Marks broker `id` down and moves the leadership of every partition
+    /// it leads to the next live broker after it in id order (wrapping), or
+    /// takes the partition offline if none is live.
+    pub(crate) fn mark_down(&self, id: i32) {
+        self.down.write().insert(id);
+        let live: Vec<i32> = self.live_brokers().iter().map(|b| b.id).collect();
+        let successor = live
+            .iter()
+            .find(|&&b| b > id)
+            .or_else(|| live.first())
+            .copied()
+            .unwrap_or(-1);
+        for topic in self.all_topics() {
+            for (index, p) in topic.partitions.iter().enumerate() {
+                let mut p = p.lock();
+                if p.leader == id {
+                    p.move_leader(successor);
+                    log::debug!(
+                        "mock cluster: broker {id} down, {}-{index} now led by {successor} \
+                         (epoch {})",
+                        topic.name,
+                        p.leader_epoch
+                    );
+                }
+            }
+        }
+    }
+
+    /// Marks broker `id` up and brings back online the partitions it was
+    /// the last leader of. Leadership moved away while it was down stays
+    /// where it is.
+    pub(crate) fn mark_up(&self, id: i32) {
+        self.down.write().remove(&id);
+        for topic in self.all_topics() {
+            for p in &topic.partitions {
+                let mut p = p.lock();
+                if p.leader == -1 && p.last_leader == id {
+                    p.move_leader(id);
+                }
+            }
+        }
     }
 
     pub(crate) fn topic(&self, name: &str) -> Option<Arc<Topic>> {
@@ -242,8 +332,10 @@ impl ClusterState {
         let start = topics.created;
         let partitions = (0..count)
             .map(|p| {
+                let leader = self.brokers[(start + p) % n].id;
                 Mutex::new(Partition {
-                    leader: self.brokers[(start + p) % n].id,
+                    leader,
+                    last_leader: leader,
                     leader_epoch: 0,
                     log: PartitionLog::default(),
                 })
@@ -360,6 +452,39 @@ mod tests {
         );
         assert_eq!(s.get_or_create_topic("a").unwrap().partitions.len(), 4);
         assert_eq!(s.get_or_create_topic("new").unwrap().partitions.len(), 2);
+    }
+
+    #[test]
+    fn leadership_follows_brokers_down_and_up() {
+        let s = state(3);
+        let t = s.create_topic("t", 3).unwrap();
+        let leaders = || -> Vec<(i32, i32)> {
+            t.partitions
+                .iter()
+                .map(|p| {
+                    let p = p.lock();
+                    (p.leader, p.leader_epoch)
+                })
+                .collect()
+        };
+        assert_eq!(leaders(), [(1, 0), (2, 0), (3, 0)]);
+        s.mark_down(3);
+        assert!(!s.is_up(3) && s.is_up(1));
+        assert_eq!(leaders(), [(1, 0), (2, 0), (1, 1)], "3 wraps to 1");
+        s.mark_down(1);
+        assert_eq!(leaders(), [(2, 1), (2, 0), (2, 2)]);
+        s.mark_down(2);
+        assert_eq!(leaders(), [(-1, 2), (-1, 1), (-1, 3)], "offline");
+        assert!(s.live_brokers().is_empty());
+        s.mark_up(1);
+        assert_eq!(leaders(), [(-1, 2), (-1, 1), (-1, 3)], "1 led none last");
+        s.mark_up(2);
+        assert_eq!(leaders(), [(2, 3), (2, 2), (2, 4)]);
+        assert_eq!(
+            s.live_brokers().iter().map(|b| b.id).collect::<Vec<_>>(),
+            [1, 2]
+        );
+        assert!(!s.is_up(9));
     }
 
     #[test]
