@@ -60,7 +60,9 @@ pub enum Disconnect {
 pub enum Corruption {
     /// Keep the size prefix and the correlation id, replace every later
     /// byte with `0x7f`: a frame of the right size and the right request
-    /// whose body no response of the mock's APIs decodes from.
+    /// whose body no response of the mock's APIs decodes from, except the
+    /// fixed-size InitProducerId v0-1 body, which decodes with error code
+    /// 32639 (`0x7f7f`), unknown to any client.
     Garbage,
     /// Keep the body, invert every bit of the correlation id: a well-formed
     /// frame that answers no request the client sent.

@@ -18,12 +18,13 @@
 //!   ApiVersions 0-4, InitProducerId 0-5; a too-new version gets Kafka's v0
 //!   answer (`UNSUPPORTED_VERSION` with the ApiVersions range); a client
 //!   software name or version Kafka would refuse gets `INVALID_REQUEST`.
-//! * **Metadata** v0-13: brokers 1..N, a cluster id, a controller; topics by
-//!   name or (v12+) by id, all topics for a null list; auto-creation when the
-//!   cluster and the request allow it; `UNKNOWN_TOPIC_OR_PARTITION`,
-//!   `UNKNOWN_TOPIC_ID`, `INVALID_TOPIC_EXCEPTION` (Kafka's name rules);
-//!   random, stable topic ids; a leader epoch per partition, bumped when
-//!   leadership moves.
+//! * **Metadata** v0-13: the brokers that are up (of 1..N), a cluster id,
+//!   a controller; topics by name or (v12+) by id, all topics for a null
+//!   list; auto-creation when the cluster and the request allow it;
+//!   `UNKNOWN_TOPIC_OR_PARTITION`, `UNKNOWN_TOPIC_ID`,
+//!   `INVALID_TOPIC_EXCEPTION` (Kafka's name rules); random, stable topic
+//!   ids; a leader epoch per partition, bumped when leadership moves;
+//!   `LEADER_NOT_AVAILABLE` for a partition whose broker is down.
 //! * **Produce** v3-13: acks 0 (no answer at all; a failure closes the
 //!   connection, as Kafka does), 1 and -1; topics by name or (v13) by id;
 //!   leadership (`NOT_LEADER_OR_FOLLOWER`, with the KIP-951 leader hint and
@@ -63,10 +64,73 @@
 //! batch, and record offset deltas other than 0, 1, 2, ..., are
 //! `INVALID_RECORD`.
 //!
-//! Faults (error codes pushed for the next requests, delays, dropped
-//! connections, brokers down) hang off a per-cluster plan consulted on each
-//! request; today it queues error codes ([`MockCluster::push_request_errors`])
-//! and leadership moves ([`MockCluster::set_partition_leader`]).
+//! # Fault injection
+//!
+//! A test tells the cluster what to do wrong next; every fault is
+//! thread-safe (set it from any thread while clients run), none can make a
+//! broker panic, and each is one-shot or counted unless said otherwise.
+//! Faults that match "any broker" or "any API" take `None`.
+//!
+//! | method | what the client sees |
+//! |---|---|
+//! | [`push_request_errors`](MockCluster::push_request_errors) | the next N requests of an API answered with these codes (Produce: every partition; nothing appended) |
+//! | [`push_partition_errors`](MockCluster::push_partition_errors) | one partition answered with these codes in the next N produce requests that hold it; the other partitions succeed |
+//! | [`delay_responses`](MockCluster::delay_responses), [`set_round_trip_time`](MockCluster::set_round_trip_time) | answers held back (standing, until changed); requests still handled at once and in order; other connections unaffected |
+//! | [`drop_connection_after`](MockCluster::drop_connection_after) | the connection carrying the n-th matching request closed: [`Disconnect::BeforeHandling`] (nothing done), [`Disconnect::AfterHandling`] (appended, answer lost: the resend is a duplicate), [`Disconnect::MidFrame`] |
+//! | [`drop_mid_frame`](MockCluster::drop_mid_frame) | half a response frame, then the connection closed |
+//! | [`corrupt_next_response`](MockCluster::corrupt_next_response) | a frame of the right size full of garbage ([`Corruption::Garbage`]) or answering no request ([`Corruption::WrongCorrelationId`]) |
+//! | [`broker_down`](MockCluster::broker_down), [`broker_up`](MockCluster::broker_up) | connections refused and closed, the broker's partitions led by the next live broker (offline if none); back on the same port |
+//! | [`set_partition_leader`](MockCluster::set_partition_leader) | `NOT_LEADER_OR_FOLLOWER` (with the new leader from v10) until the client moves |
+//! | [`set_sink_mode`](MockCluster::set_sink_mode) | produce acknowledged with consecutive offsets, records not stored (to measure a producer, not the mock) |
+//! | [`clear_faults`](MockCluster::clear_faults) | forget every queued fault and delay |
+//!
+//! Where each one hooks into a request's path is drawn in `fault.rs`.
+//! Idempotence is Kafka's, so these faults show what a real broker would
+//! do: a batch appended whose answer was lost, resent with the same
+//! sequence, is answered with success and its original offset (while it is
+//! one of the producer's last five batches on the partition); a sequence
+//! after a gap is `OUT_OF_ORDER_SEQUENCE_NUMBER`.
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! use kafka_producer::mock::{Corruption, Disconnect, MockCluster};
+//! use kafka_producer::producer::serialization::StringSerializer;
+//! use kafka_producer::protocol::{ApiKey, ErrorCode};
+//! use kafka_producer::{KafkaProducer, ProducerConfig, ProducerRecord};
+//!
+//! let cluster = MockCluster::builder().brokers(2).start()?;
+//! cluster.create_topic("orders", 1)?;
+//! cluster.set_partition_leader("orders", 0, 1)?;
+//! let config = ProducerConfig::builder(&cluster.bootstrap_servers())
+//!     .retry_backoff_ms(5)
+//!     .build()?;
+//! let producer: KafkaProducer<String, String> =
+//!     KafkaProducer::new(config, StringSerializer, StringSerializer)?;
+//! let send = |value: &str| producer.send(ProducerRecord::new("orders", value.to_owned()));
+//! send("first")?.get()?;
+//!
+//! // Two failed produce requests, a lost answer, a garbled one, a slow
+//! // broker: the producer retries, and the broker drops the duplicate.
+//! cluster.push_request_errors(ApiKey::PRODUCE, &[ErrorCode::NOT_ENOUGH_REPLICAS; 2]);
+//! send("second")?.get()?;
+//! cluster.drop_connection_after(Some(1), Some(ApiKey::PRODUCE), 1, Disconnect::AfterHandling);
+//! send("third")?.get()?;
+//! cluster.corrupt_next_response(None, Some(ApiKey::PRODUCE), Corruption::Garbage);
+//! send("fourth")?.get()?;
+//! cluster.set_round_trip_time(1, Duration::from_millis(20));
+//!
+//! // The leader crashes: broker 2 takes over the partition.
+//! cluster.broker_down(1)?;
+//! assert_eq!(cluster.partition_leader("orders", 0), Some(2));
+//! assert_eq!(send("fifth")?.get()?.offset(), 4);
+//!
+//! let values: Vec<_> = cluster.records("orders", 0).into_iter().map(|r| r.value).collect();
+//! assert_eq!(values.len(), 5, "each record once");
+//! assert_eq!(values[4].as_deref(), Some(&b"fifth"[..]));
+//! cluster.broker_up(1)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
 //! # Example
 //!

@@ -228,3 +228,65 @@ pub fn patch(mut batch: Vec<u8>, at: usize, bytes: &[u8]) -> Vec<u8> {
     batch[17..21].copy_from_slice(&crc.to_be_bytes());
     batch
 }
+
+// ---------------------------------------------------------------- fault tests
+
+/// A produce request (acks=-1) with one batch for each `(partition, batch)`
+/// of one topic.
+pub fn produce_request_multi<'a>(
+    topic: &'a str,
+    batches: &'a [(i32, Vec<u8>)],
+) -> ProduceRequest<'a> {
+    ProduceRequest {
+        transactional_id: None,
+        acks: -1,
+        timeout_ms: 30_000,
+        topic_data: vec![TopicProduceData {
+            name: Cow::Borrowed(topic),
+            topic_id: ZERO_UUID,
+            partition_data: batches
+                .iter()
+                .map(|(index, batch)| PartitionProduceData {
+                    index: *index,
+                    records: Some(batch),
+                })
+                .collect(),
+        }],
+    }
+}
+
+/// Waits (polling) until `done` holds; panics after 20 s so that a broken
+/// mock fails the test instead of hanging it. Nothing is asserted about
+/// how long it took.
+pub fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    for _ in 0..2000 {
+        if done() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// Reads everything the peer sends until it closes the connection (EOF or
+/// reset), with the 30 s read timeout of [`Client::connect`] as a guard.
+pub fn read_to_close(socket: &mut TcpStream) -> Vec<u8> {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match socket.read(&mut buf) {
+            Ok(0) => return got,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted
+                ) =>
+            {
+                return got
+            }
+            Err(e) => panic!("reading until the broker closes: {e}"),
+        }
+    }
+}
