@@ -883,4 +883,121 @@ mod producer {
         assert_eq!(cluster.log_end_offset("t", 0), Some(2_000));
         assert!(cluster.records("t", 0).is_empty());
     }
+
+    #[test]
+    fn garbled_or_dropped_metadata_and_producer_id_answers_are_retried() {
+        let cluster = single(1, "t", 1);
+        cluster.corrupt_next_response(None, Some(ApiKey::METADATA), Corruption::Garbage);
+        cluster.drop_connection_after(None, Some(ApiKey::METADATA), 2, Disconnect::BeforeHandling);
+        cluster.corrupt_next_response(
+            None,
+            Some(ApiKey::INIT_PRODUCER_ID),
+            Corruption::WrongCorrelationId,
+        );
+        cluster.drop_connection_after(
+            None,
+            Some(ApiKey::INIT_PRODUCER_ID),
+            2,
+            Disconnect::AfterHandling,
+        );
+        let p = producer(config(&cluster));
+        let futures = send_all(&p, "t", 0, 0..50);
+        p.flush().unwrap();
+        assert_offsets(futures, 0);
+        assert_eq!(stored(&cluster, "t", 0), (0..50).collect::<Vec<_>>());
+        assert!(cluster.request_count(ApiKey::METADATA) >= 3);
+        assert!(cluster.request_count(ApiKey::INIT_PRODUCER_ID) >= 3);
+        // Each InitProducerId handled gave out a new id (0, 1, ...): the
+        // batches carry the last one.
+        let last = cluster.request_count(ApiKey::INIT_PRODUCER_ID) as i64 - 1;
+        let ids: Vec<i64> = cluster
+            .records("t", 0)
+            .iter()
+            .map(|r| r.producer_id)
+            .collect();
+        assert!(ids.iter().all(|&id| id == last), "{ids:?}, last {last}");
+    }
+
+    #[test]
+    fn every_broker_down_then_up_and_delivery_resumes() {
+        let cluster = single(2, "t", 2);
+        let p = producer(config(&cluster));
+        for partition in 0..2 {
+            assert_offsets(send_all(&p, "t", partition, 0..1), 0);
+        }
+        let (a, b) = std::thread::scope(|s| {
+            cluster.broker_down(1).unwrap();
+            cluster.broker_down(2).unwrap();
+            let sender = s.spawn(|| (send_all(&p, "t", 0, 1..100), send_all(&p, "t", 1, 1..100)));
+            std::thread::sleep(Duration::from_millis(300));
+            cluster.broker_up(2).unwrap();
+            cluster.broker_up(1).unwrap();
+            sender.join().unwrap()
+        });
+        p.flush().unwrap();
+        assert_offsets(a, 1);
+        assert_offsets(b, 1);
+        for partition in 0..2 {
+            assert_eq!(
+                stored(&cluster, "t", partition),
+                (0..100).collect::<Vec<_>>()
+            );
+        }
+    }
+
+    /// Several faults at once on two brokers and four partitions, with
+    /// leadership moving in the middle: still every record once, in order.
+    #[test]
+    fn a_storm_of_faults_loses_and_repeats_nothing() {
+        let cluster = single(2, "t", 4);
+        let p = producer(config(&cluster).linger_ms(1));
+        for partition in 0..4 {
+            assert_offsets(send_all(&p, "t", partition, 0..1), 0);
+        }
+        for broker in [1, 2] {
+            cluster.drop_connection_after(
+                Some(broker),
+                Some(ApiKey::PRODUCE),
+                3,
+                Disconnect::AfterHandling,
+            );
+            cluster.drop_connection_after(
+                Some(broker),
+                Some(ApiKey::PRODUCE),
+                7,
+                Disconnect::MidFrame,
+            );
+            cluster.corrupt_next_response(Some(broker), Some(ApiKey::PRODUCE), Corruption::Garbage);
+            cluster.set_round_trip_time(broker, Duration::from_millis(2));
+        }
+        cluster.push_partition_errors("t", 2, &[ErrorCode::NOT_ENOUGH_REPLICAS; 3]);
+        cluster.push_request_errors(ApiKey::PRODUCE, &[ErrorCode::REQUEST_TIMED_OUT]);
+        let mut futures: BTreeMap<i32, Vec<SendFuture>> = BTreeMap::new();
+        for i in 1..1_201u32 {
+            let partition = (i % 4) as i32;
+            let f = p
+                .send(ProducerRecord::new("t", value(i)).with_partition(partition))
+                .unwrap();
+            futures.entry(partition).or_default().push(f);
+            if i == 600 {
+                for partition in 0..4 {
+                    let leader = cluster.partition_leader("t", partition).unwrap();
+                    cluster
+                        .set_partition_leader("t", partition, 3 - leader)
+                        .unwrap();
+                }
+            }
+        }
+        p.flush().unwrap();
+        for (partition, fs) in futures {
+            assert_offsets(fs, 1);
+            let mut expected = vec![0];
+            expected.extend((1..1_201).filter(|i| i % 4 == partition as u32));
+            assert_eq!(
+                stored(&cluster, "t", partition),
+                expected,
+                "partition {partition}"
+            );
+        }
+    }
 }
