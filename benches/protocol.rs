@@ -193,6 +193,7 @@ fn bench_produce_request(c: &mut Criterion) {
         }],
     };
     let frame_len = encode_produce_frame(&request).len();
+    eprintln!("produce_request/encode/10x16KiB: {frame_len} bytes");
     let mut group = c.benchmark_group("produce_request");
     group.throughput(Throughput::Bytes(frame_len as u64));
     group.bench_function(BenchmarkId::new("encode", "10x16KiB"), |b| {
@@ -203,6 +204,10 @@ fn bench_produce_request(c: &mut Criterion) {
 
 fn bench_produce_response(c: &mut Criterion) {
     let frame = response_frame(&produce_response(), PRODUCE_VERSION);
+    eprintln!(
+        "produce_response/decode/{PARTITIONS}: {} bytes",
+        frame.len()
+    );
     let mut group = c.benchmark_group("produce_response");
     group.throughput(Throughput::Bytes(frame.len() as u64));
     group.bench_function(BenchmarkId::new("decode", PARTITIONS), |b| {
@@ -218,6 +223,10 @@ fn bench_metadata_response(c: &mut Criterion) {
     let mut group = c.benchmark_group("metadata_response");
     for topics in [1usize, 10] {
         let frame = response_frame(&metadata_response(topics), METADATA_VERSION);
+        eprintln!(
+            "metadata_response/decode/{topics}x{PARTITIONS}: {} bytes",
+            frame.len()
+        );
         group.throughput(Throughput::Bytes(frame.len() as u64));
         let id = BenchmarkId::new("decode", format!("{topics}x{PARTITIONS}"));
         group.bench_function(id, |b| {
