@@ -1,0 +1,151 @@
+//! The end-to-end scenario (`tests/support/scenario.rs`) against our own
+//! embedded `MockCluster` (3 brokers; topics of 1, 6 and 64 partitions):
+//! the README's demo cluster takes what the other brokers take. The mock
+//! serves no Fetch, so records are read from its logs
+//! (`MockCluster::records`), which decode every batch the producer wrote.
+//!
+//! `KAFKA_PRODUCER_E2E_RECORDS` overrides the record count.
+
+mod support;
+
+use kafka_producer::mock::MockCluster;
+use support::brokers::{ConsumedRecord, Timestamp};
+use support::scenario::{init_log, record_count, Scenario, DEFAULT_RECORDS};
+
+const TOPICS: [(&str, i32); 3] = [("one", 1), ("six", 6), ("sixty-four", 64)];
+
+/// Everything the mock stored in `topic`, in partition and offset order.
+fn read_mock(cluster: &MockCluster, topic: &str, partitions: i32) -> Vec<ConsumedRecord> {
+    (0..partitions)
+        .flat_map(|p| {
+            cluster
+                .records(topic, p)
+                .into_iter()
+                .map(move |r| ConsumedRecord {
+                    topic: topic.to_owned(),
+                    partition: p,
+                    offset: r.offset,
+                    timestamp: Timestamp::CreateTime(r.timestamp),
+                    key: r.key,
+                    value: r.value,
+                    headers: r
+                        .headers
+                        .into_iter()
+                        .map(|(k, v)| (String::from_utf8_lossy(&k).into_owned(), v))
+                        .collect(),
+                })
+        })
+        .collect()
+}
+
+fn start() -> MockCluster {
+    let cluster = MockCluster::builder()
+        .brokers(3)
+        .start()
+        .expect("a mock cluster");
+    for (topic, partitions) in TOPICS {
+        cluster
+            .create_topic(topic, partitions)
+            .expect("create topic");
+    }
+    cluster
+}
+
+#[test]
+fn mock_cluster_scenario() {
+    init_log();
+    let cluster = start();
+    let scenario = Scenario::new(
+        "mock",
+        &cluster.bootstrap_servers(),
+        &TOPICS,
+        record_count(DEFAULT_RECORDS),
+    );
+    scenario.run(scenario.config(), |topic, partitions, _| {
+        read_mock(&cluster, topic, partitions)
+    });
+}
+
+#[test]
+fn the_check_reports_every_kind_of_difference() {
+    // The comparison must be able to fail: send a small plan, then damage
+    // what was read back in one way per record and expect each reported.
+    let cluster = start();
+    let scenario = Scenario::new("mock-check", &cluster.bootstrap_servers(), &TOPICS, 400);
+    let sent = scenario.send(scenario.config().linger_ms(1));
+    let read: Vec<Vec<ConsumedRecord>> = TOPICS
+        .iter()
+        .map(|(t, p)| read_mock(&cluster, t, *p))
+        .collect();
+    assert_eq!(scenario.check(&sent, &read), Vec::<String>::new());
+
+    let damaged = |f: &dyn Fn(&mut Vec<Vec<ConsumedRecord>>)| {
+        let mut copy = read.clone();
+        f(&mut copy);
+        scenario.check(&sent, &copy)
+    };
+    let first = |problems: Vec<String>, what: &str| {
+        assert!(
+            problems.iter().any(|p| p.contains(what)),
+            "{what} not reported: {problems:?}"
+        );
+    };
+    // topic "six": index 1.
+    first(damaged(&|r| r[1][0].value = Some(b"x".to_vec())), "value");
+    first(damaged(&|r| r[1][0].key = Some(b"other".to_vec())), "key");
+    first(
+        damaged(&|r| r[1][0].headers.push(("extra".into(), None))),
+        "headers",
+    );
+    first(
+        damaged(&|r| r[1][0].timestamp = Timestamp::LogAppendTime(5)),
+        "timestamp",
+    );
+    first(
+        damaged(&|r| r[1][0].offset += 1000),
+        "acknowledged position",
+    );
+    first(damaged(&|r| drop(r[2].pop())), "read");
+    first(
+        damaged(&|r| {
+            let copy = r[0][0].clone();
+            r[0].push(copy);
+        }),
+        "read twice",
+    );
+    first(
+        damaged(&|r| {
+            r[0][0].headers.remove(0);
+        }),
+        "nobody sent",
+    );
+    // Two records of one thread in one partition, swapped.
+    first(
+        damaged(&|r| {
+            let part = &mut r[0];
+            let id = |c: &ConsumedRecord| c.headers[0].1.clone().unwrap_or_default();
+            let thread_of =
+                |c: &ConsumedRecord| id(c).split(|b| *b == b':').next().map(<[u8]>::to_vec);
+            let a = 0;
+            let b = (1..part.len())
+                .find(|&i| thread_of(&part[i]) == thread_of(&part[a]))
+                .expect("a thread sent two records to topic one");
+            let (oa, ob) = (part[a].offset, part[b].offset);
+            part.swap(a, b);
+            part[a].offset = oa;
+            part[b].offset = ob;
+        }),
+        "order",
+    );
+    // A keyed record moved to another partition of "sixty-four".
+    first(
+        damaged(&|r| {
+            let rec = r[2]
+                .iter_mut()
+                .find(|c| c.key.is_some())
+                .expect("a keyed record");
+            rec.partition = (rec.partition + 1) % 64;
+        }),
+        "partition",
+    );
+}
