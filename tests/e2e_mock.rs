@@ -10,9 +10,7 @@ mod support;
 
 use kafka_producer::mock::MockCluster;
 use support::brokers::{ConsumedRecord, Timestamp};
-use support::scenario::{init_log, record_count, Scenario, DEFAULT_RECORDS};
-
-const TOPICS: [(&str, i32); 3] = [("one", 1), ("six", 6), ("sixty-four", 64)];
+use support::scenario::{init_log, record_count, Scenario, DEFAULT_RECORDS, TOPICS};
 
 /// Everything the mock stored in `topic`, in partition and offset order.
 fn read_mock(cluster: &MockCluster, topic: &str, partitions: i32) -> Vec<ConsumedRecord> {
@@ -43,7 +41,7 @@ fn start() -> MockCluster {
         .brokers(3)
         .start()
         .expect("a mock cluster");
-    for (topic, partitions) in TOPICS {
+    for (topic, partitions, _) in TOPICS {
         cluster
             .create_topic(topic, partitions)
             .expect("create topic");
@@ -58,7 +56,6 @@ fn mock_cluster_scenario() {
     let scenario = Scenario::new(
         "mock",
         &cluster.bootstrap_servers(),
-        &TOPICS,
         record_count(DEFAULT_RECORDS),
     );
     scenario.run(scenario.config(), |topic, partitions, _| {
@@ -71,11 +68,11 @@ fn the_check_reports_every_kind_of_difference() {
     // The comparison must be able to fail: send a small plan, then damage
     // what was read back in one way per record and expect each reported.
     let cluster = start();
-    let scenario = Scenario::new("mock-check", &cluster.bootstrap_servers(), &TOPICS, 400);
+    let scenario = Scenario::new("mock-check", &cluster.bootstrap_servers(), 400);
     let sent = scenario.send(scenario.config().linger_ms(1));
     let read: Vec<Vec<ConsumedRecord>> = TOPICS
         .iter()
-        .map(|(t, p)| read_mock(&cluster, t, *p))
+        .map(|(t, p, _)| read_mock(&cluster, t, *p))
         .collect();
     assert_eq!(scenario.check(&sent, &read), Vec::<String>::new());
 

@@ -14,9 +14,7 @@ mod support;
 use std::time::Duration;
 
 use support::brokers::{read_back, Tansu};
-use support::scenario::{init_log, record_count, Scenario, DEFAULT_RECORDS};
-
-const TOPICS: [(&str, i32); 3] = [("one", 1), ("six", 6), ("sixty-four", 64)];
+use support::scenario::{init_log, record_count, Scenario, DEFAULT_RECORDS, TOPICS};
 
 #[test]
 fn tansu_scenario() {
@@ -24,11 +22,11 @@ fn tansu_scenario() {
     let Some(tansu) = Tansu::start() else {
         return;
     };
-    for (topic, partitions) in TOPICS {
+    for (topic, partitions, _) in TOPICS {
         tansu.create_topic(topic, partitions);
     }
     let bootstrap = tansu.bootstrap();
-    let scenario = Scenario::new("tansu", &bootstrap, &TOPICS, record_count(DEFAULT_RECORDS));
+    let scenario = Scenario::new("tansu", &bootstrap, record_count(DEFAULT_RECORDS));
     scenario.run(scenario.config(), |topic, partitions, count| {
         read_back(
             &bootstrap,

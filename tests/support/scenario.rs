@@ -33,6 +33,13 @@ use super::brokers::{ConsumedRecord, Timestamp};
 /// The header naming a record's sending thread and its sequence number.
 pub const ID_HEADER: &str = "e2e.id";
 
+/// The topics: name, partition count, and the share of the records
+/// each gets (relative weights). The 1-partition topic gets a tenth: the
+/// librdkafka mock keeps only the newest 5 MiB of each partition
+/// (`rd_kafka_mock_partition` `max_size`), so 100 000 records must not put
+/// more than that on one partition.
+pub const TOPICS: [(&str, i32, usize); 3] = [("one", 1, 1), ("six", 6, 3), ("sixty-four", 64, 6)];
+
 /// The record count when `KAFKA_PRODUCER_E2E_RECORDS` is not set.
 pub const DEFAULT_RECORDS: usize = 100_000;
 
@@ -142,6 +149,8 @@ pub struct Scenario {
     pub bootstrap: String,
     /// Topic names and partition counts; the topics exist already.
     pub topics: Vec<(String, i32)>,
+    /// Each topic's relative share of the records.
+    pub weights: Vec<usize>,
     /// Records in total, over every topic and thread.
     pub records: usize,
     /// Sending threads, all sharing one producer.
@@ -153,12 +162,16 @@ pub struct Scenario {
 }
 
 impl Scenario {
-    /// A scenario with four threads and a fixed seed.
-    pub fn new(label: &str, bootstrap: &str, topics: &[(&str, i32)], records: usize) -> Scenario {
+    /// A scenario on [`TOPICS`] with four threads and a fixed seed.
+    pub fn new(label: &str, bootstrap: &str, records: usize) -> Scenario {
         Scenario {
             label: label.to_owned(),
             bootstrap: bootstrap.to_owned(),
-            topics: topics.iter().map(|(t, p)| ((*t).to_owned(), *p)).collect(),
+            topics: TOPICS
+                .iter()
+                .map(|(t, p, _)| ((*t).to_owned(), *p))
+                .collect(),
+            weights: TOPICS.iter().map(|(_, _, w)| *w).collect(),
             records,
             threads: 4,
             seed: 0x6b61_666b_6165_3265,
@@ -181,7 +194,16 @@ impl Scenario {
     }
 
     fn spec(&self, rng: &mut Rng, thread: usize, seq: usize) -> Spec {
-        let topic = rng.below(self.topics.len());
+        let mut pick = rng.below(self.weights.iter().sum());
+        let topic = self
+            .weights
+            .iter()
+            .position(|&w| {
+                let here = pick < w;
+                pick = pick.saturating_sub(w);
+                here
+            })
+            .unwrap_or(0);
         let partitions = self.topics[topic].1;
         let key = match rng.below(10) {
             0..=1 => None,
@@ -194,7 +216,7 @@ impl Scenario {
         let value = match rng.below(100) {
             0..=4 => None,
             5..=9 => Some(Vec::new()),
-            10..=11 => Some(rng.blob(1024, 7 * 1024)),
+            10 => Some(rng.blob(1024, 7 * 1024)),
             _ => Some(rng.blob(1, 200)),
         };
         let mut headers = vec![(
@@ -464,6 +486,18 @@ impl Scenario {
         for (t, records) in read.iter().enumerate() {
             for r in records {
                 problems.extend(self.check_one(sent, t, r, &mut seen, &mut last));
+            }
+        }
+        for spec in sent.plan.iter().flatten() {
+            if !seen.contains_key(&(spec.thread, spec.seq)) {
+                problems.push(format!(
+                    "record {}:{} ({:?}) to {} was not read back; acknowledged as {:?}",
+                    spec.thread,
+                    spec.seq,
+                    spec.mode,
+                    self.topics[spec.topic].0,
+                    sent.acks[spec.thread][spec.seq]
+                ));
             }
         }
         problems
