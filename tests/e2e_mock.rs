@@ -8,7 +8,11 @@
 
 mod support;
 
+use std::time::Duration;
+
 use kafka_producer::mock::MockCluster;
+use kafka_producer::protocol::{ApiKey, ErrorCode};
+use kafka_producer::record::CompressionType;
 use support::brokers::{ConsumedRecord, Timestamp};
 use support::scenario::{init_log, record_count, Scenario, DEFAULT_RECORDS, TOPICS};
 
@@ -59,6 +63,73 @@ fn mock_cluster_scenario() {
         record_count(DEFAULT_RECORDS),
     );
     scenario.run(scenario.config(), |topic, partitions, _| {
+        read_mock(&cluster, topic, partitions)
+    });
+}
+
+#[test]
+fn mock_cluster_scenario_gzip_with_faults() {
+    // A fifth of the records, gzip, leaders moved and Produce requests
+    // failed with retriable errors while they are sent, up to 5 requests in
+    // flight per connection: the idempotent producer retries each batch, in
+    // order (the mock checks sequence numbers as Kafka does), without loss
+    // or duplicate.
+    init_log();
+    let cluster = start();
+    let mut scenario = Scenario::new(
+        "mock-faults",
+        &cluster.bootstrap_servers(),
+        record_count(DEFAULT_RECORDS) / 5,
+    );
+    scenario.seed ^= 0xfa_17;
+    let config = scenario
+        .config()
+        .compression_type(CompressionType::Gzip)
+        .retry_backoff_ms(10)
+        .batch_size(4096);
+    let faults = [
+        ErrorCode::NOT_LEADER_OR_FOLLOWER,
+        ErrorCode::REQUEST_TIMED_OUT,
+        ErrorCode::NOT_ENOUGH_REPLICAS,
+        ErrorCode::LEADER_NOT_AVAILABLE,
+        ErrorCode::KAFKA_STORAGE_ERROR,
+    ];
+    let during = || {
+        // Faults start once every partition holds a batch of this producer.
+        // Before that, a failed first batch can be overtaken by the next
+        // one, which a broker (Kafka, and this mock) accepts at any sequence
+        // from a producer it does not know; the first is then retried with
+        // OUT_OF_ORDER_SEQUENCE_NUMBER until delivery.timeout.ms, as Java
+        // does.
+        let written = || {
+            TOPICS.iter().all(|(topic, partitions, _)| {
+                (0..*partitions).all(|p| cluster.log_end_offset(topic, p).unwrap_or(0) > 0)
+            })
+        };
+        for _ in 0..1000 {
+            if written() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        if !written() {
+            eprintln!("mock-faults: some partitions got no record early: no faults injected");
+            return;
+        }
+        for round in 0..12usize {
+            // Spread over the run; when each lands does not matter.
+            std::thread::sleep(Duration::from_millis(40));
+            cluster.push_request_errors(ApiKey::PRODUCE, &faults[round % faults.len()..]);
+            for (t, (topic, partitions, _)) in TOPICS.iter().enumerate() {
+                let p = (round * 7 + t) as i32 % partitions;
+                let broker = 1 + (round + t) as i32 % 3;
+                cluster
+                    .set_partition_leader(topic, p, broker)
+                    .expect("move a partition leader");
+            }
+        }
+    };
+    scenario.run_during(config, during, |topic, partitions, _| {
         read_mock(&cluster, topic, partitions)
     });
 }

@@ -634,7 +634,23 @@ impl Scenario {
         config: ProducerConfigBuilder,
         read: impl Fn(&str, i32, usize) -> Vec<ConsumedRecord>,
     ) -> Sent {
-        let sent = self.send(config);
+        self.run_during(config, || {}, read)
+    }
+
+    /// [`Scenario::run`], with `during` run on this thread while the
+    /// records are being sent (fault injection: the broker handle may not
+    /// be `Send`). The checks do not depend on when its faults land.
+    pub fn run_during(
+        &self,
+        config: ProducerConfigBuilder,
+        during: impl FnOnce(),
+        read: impl Fn(&str, i32, usize) -> Vec<ConsumedRecord>,
+    ) -> Sent {
+        let sent = thread::scope(|s| {
+            let sending = s.spawn(|| self.send(config));
+            during();
+            sending.join().expect("the sending threads panicked")
+        });
         let clock = SystemClock;
         let started: Instant = clock.now();
         let counts = sent.count_per_topic(self.topics.len());
