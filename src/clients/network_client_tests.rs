@@ -574,3 +574,27 @@ fn sending_to_a_node_that_is_not_ready_fails() {
         .unwrap_err();
     assert!(e.to_string().contains("not ready"), "{e}");
 }
+
+#[test]
+fn bytes_after_a_metadata_body_are_ignored_as_java_does() {
+    // The librdkafka mock ends its flexible Metadata answers with an extra
+    // byte; Java reads the fields and ignores the rest. The update must be
+    // applied and the connection kept.
+    let port_cell = Arc::new(AtomicUsize::new(0));
+    let port_for_handler = Arc::clone(&port_cell);
+    let server = ScriptedServer::start(Arc::new(move |h: &RequestHeader, _b: &[u8]| {
+        let mut frame = standard_answer(h, port_for_handler.load(Ordering::SeqCst) as u16)?;
+        if h.api_key == ApiKey::METADATA {
+            frame.push(0);
+            let size = i32::try_from(frame.len() - 4).unwrap();
+            frame[..4].copy_from_slice(&size.to_be_bytes());
+        }
+        Some(frame)
+    }));
+    port_cell.store(usize::from(server.port), Ordering::SeqCst);
+    let clock = Arc::new(MockClock::default());
+    let mut client = client_for(server.port, clock.clone());
+    connect_ready(&mut client, &clock, server.port);
+    assert_eq!(client.metadata().fetch().nodes().len(), 1);
+    assert!(client.is_ready(-1, clock.now()), "the connection was kept");
+}

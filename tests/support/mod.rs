@@ -5,6 +5,7 @@
 #![allow(dead_code)] // each test binary uses a different subset
 
 pub mod brokers;
+pub mod scenario;
 
 use std::path::PathBuf;
 

@@ -28,10 +28,11 @@ impl<P: TopicPolicy> NetworkClient<P> {
     ) -> bool {
         self.metadata_fetch_in_progress = false;
         let mut r = Reader::new(body);
-        let response = MetadataResponse::decode(&mut r, request.api_version)
-            .and_then(|resp| r.finish("MetadataResponse").map(|()| resp));
-        let response = match response {
-            Ok(resp) => resp,
+        let response = match MetadataResponse::decode(&mut r, request.api_version) {
+            Ok(resp) => {
+                super::ignore_trailing_bytes(&r, "MetadataResponse", request.destination);
+                resp
+            }
             Err(e) => {
                 log::error!(
                     "Cannot read the metadata response from node {}: {e}; closing the connection",

@@ -22,7 +22,7 @@ use std::time::Instant;
 
 use super::{RequestKey, Sender};
 use crate::clients::metadata::topic_authorization_error;
-use crate::clients::network_client::{ClientResponse, RequestFailure};
+use crate::clients::network_client::{ignore_trailing_bytes, ClientResponse, RequestFailure};
 use crate::common::TopicPartition;
 use crate::error::Error;
 use crate::producer::future::RecordErrors;
@@ -138,10 +138,9 @@ impl Sender {
             Ok(_) if self.config.acks == 0 => Some(PartitionResult::error(ErrorCode::NONE, None)),
             Ok(body) => {
                 let mut r = Reader::new(&body);
-                let decoded = ProduceResponse::decode(&mut r, response.api_version)
-                    .and_then(|resp| r.finish("ProduceResponse").map(|()| resp));
-                match decoded {
+                match ProduceResponse::decode(&mut r, response.api_version) {
                     Ok(resp) => {
+                        ignore_trailing_bytes(&r, "ProduceResponse", node);
                         self.apply_produce_response(
                             resp,
                             &request.topic_names,
@@ -435,10 +434,11 @@ impl Sender {
             }
         };
         let mut r = Reader::new(&body);
-        let decoded = InitProducerIdResponse::decode(&mut r, response.api_version)
-            .and_then(|resp| r.finish("InitProducerIdResponse").map(|()| resp));
-        let resp = match decoded {
-            Ok(resp) => resp,
+        let resp = match InitProducerIdResponse::decode(&mut r, response.api_version) {
+            Ok(resp) => {
+                ignore_trailing_bytes(&r, "InitProducerIdResponse", key.node);
+                resp
+            }
             Err(e) => {
                 log::error!(
                     "Cannot read the InitProducerId response from node {}: {e}",

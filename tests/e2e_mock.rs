@@ -1,0 +1,219 @@
+//! The end-to-end scenario (`tests/support/scenario.rs`) against our own
+//! embedded `MockCluster` (3 brokers; topics of 1, 6 and 64 partitions):
+//! the README's demo cluster takes what the other brokers take. The mock
+//! serves no Fetch, so records are read from its logs
+//! (`MockCluster::records`), which decode every batch the producer wrote.
+//!
+//! `KAFKA_PRODUCER_E2E_RECORDS` overrides the record count.
+
+mod support;
+
+use std::time::Duration;
+
+use kafka_producer::mock::MockCluster;
+use kafka_producer::protocol::{ApiKey, ErrorCode};
+use kafka_producer::record::CompressionType;
+use support::brokers::{ConsumedRecord, Timestamp};
+use support::scenario::{init_log, record_count, Scenario, DEFAULT_RECORDS, TOPICS};
+
+/// Everything the mock stored in `topic`, in partition and offset order.
+fn read_mock(cluster: &MockCluster, topic: &str, partitions: i32) -> Vec<ConsumedRecord> {
+    (0..partitions)
+        .flat_map(|p| {
+            cluster
+                .records(topic, p)
+                .into_iter()
+                .map(move |r| ConsumedRecord {
+                    topic: topic.to_owned(),
+                    partition: p,
+                    offset: r.offset,
+                    timestamp: Timestamp::CreateTime(r.timestamp),
+                    key: r.key,
+                    value: r.value,
+                    headers: r
+                        .headers
+                        .into_iter()
+                        .map(|(k, v)| (String::from_utf8_lossy(&k).into_owned(), v))
+                        .collect(),
+                })
+        })
+        .collect()
+}
+
+fn start() -> MockCluster {
+    let cluster = MockCluster::builder()
+        .brokers(3)
+        .start()
+        .expect("a mock cluster");
+    for (topic, partitions, _) in TOPICS {
+        cluster
+            .create_topic(topic, partitions)
+            .expect("create topic");
+    }
+    cluster
+}
+
+#[test]
+fn mock_cluster_scenario() {
+    init_log();
+    let cluster = start();
+    let scenario = Scenario::new(
+        "mock",
+        &cluster.bootstrap_servers(),
+        record_count(DEFAULT_RECORDS),
+    );
+    scenario.run(scenario.config(), |topic, partitions, _| {
+        read_mock(&cluster, topic, partitions)
+    });
+}
+
+#[test]
+fn mock_cluster_scenario_gzip_with_faults() {
+    // A fifth of the records, gzip, leaders moved and Produce requests
+    // failed with retriable errors while they are sent, up to 5 requests in
+    // flight per connection: the idempotent producer retries each batch, in
+    // order (the mock checks sequence numbers as Kafka does), without loss
+    // or duplicate.
+    init_log();
+    let cluster = start();
+    let mut scenario = Scenario::new(
+        "mock-faults",
+        &cluster.bootstrap_servers(),
+        record_count(DEFAULT_RECORDS) / 5,
+    );
+    scenario.seed ^= 0xfa_17;
+    let config = scenario
+        .config()
+        .compression_type(CompressionType::Gzip)
+        .retry_backoff_ms(10)
+        .batch_size(4096);
+    let faults = [
+        ErrorCode::NOT_LEADER_OR_FOLLOWER,
+        ErrorCode::REQUEST_TIMED_OUT,
+        ErrorCode::NOT_ENOUGH_REPLICAS,
+        ErrorCode::LEADER_NOT_AVAILABLE,
+        ErrorCode::KAFKA_STORAGE_ERROR,
+    ];
+    let during = || {
+        // Faults start once every partition holds a batch of this producer.
+        // Before that, a failed first batch can be overtaken by the next
+        // one, which a broker (Kafka, and this mock) accepts at any sequence
+        // from a producer it does not know; the first is then retried with
+        // OUT_OF_ORDER_SEQUENCE_NUMBER until delivery.timeout.ms, as Java
+        // does.
+        let written = || {
+            TOPICS.iter().all(|(topic, partitions, _)| {
+                (0..*partitions).all(|p| cluster.log_end_offset(topic, p).unwrap_or(0) > 0)
+            })
+        };
+        for _ in 0..1000 {
+            if written() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        if !written() {
+            eprintln!("mock-faults: some partitions got no record early: no faults injected");
+            return;
+        }
+        for round in 0..12usize {
+            // Spread over the run; when each lands does not matter.
+            std::thread::sleep(Duration::from_millis(40));
+            cluster.push_request_errors(ApiKey::PRODUCE, &faults[round % faults.len()..]);
+            for (t, (topic, partitions, _)) in TOPICS.iter().enumerate() {
+                let p = (round * 7 + t) as i32 % partitions;
+                let broker = 1 + (round + t) as i32 % 3;
+                cluster
+                    .set_partition_leader(topic, p, broker)
+                    .expect("move a partition leader");
+            }
+        }
+    };
+    scenario.run_during(config, during, |topic, partitions, _| {
+        read_mock(&cluster, topic, partitions)
+    });
+}
+
+#[test]
+fn the_check_reports_every_kind_of_difference() {
+    // The comparison must be able to fail: send a small plan, then damage
+    // what was read back in one way per record and expect each reported.
+    let cluster = start();
+    let scenario = Scenario::new("mock-check", &cluster.bootstrap_servers(), 400);
+    let sent = scenario.send(scenario.config().linger_ms(1));
+    let read: Vec<Vec<ConsumedRecord>> = TOPICS
+        .iter()
+        .map(|(t, p, _)| read_mock(&cluster, t, *p))
+        .collect();
+    assert_eq!(scenario.check(&sent, &read), Vec::<String>::new());
+
+    let damaged = |f: &dyn Fn(&mut Vec<Vec<ConsumedRecord>>)| {
+        let mut copy = read.clone();
+        f(&mut copy);
+        scenario.check(&sent, &copy)
+    };
+    let first = |problems: Vec<String>, what: &str| {
+        assert!(
+            problems.iter().any(|p| p.contains(what)),
+            "{what} not reported: {problems:?}"
+        );
+    };
+    // topic "six": index 1.
+    first(damaged(&|r| r[1][0].value = Some(b"x".to_vec())), "value");
+    first(damaged(&|r| r[1][0].key = Some(b"other".to_vec())), "key");
+    first(
+        damaged(&|r| r[1][0].headers.push(("extra".into(), None))),
+        "headers",
+    );
+    first(
+        damaged(&|r| r[1][0].timestamp = Timestamp::LogAppendTime(5)),
+        "timestamp",
+    );
+    first(
+        damaged(&|r| r[1][0].offset += 1000),
+        "acknowledged position",
+    );
+    first(damaged(&|r| drop(r[2].pop())), "read");
+    first(
+        damaged(&|r| {
+            let copy = r[0][0].clone();
+            r[0].push(copy);
+        }),
+        "read twice",
+    );
+    first(
+        damaged(&|r| {
+            r[0][0].headers.remove(0);
+        }),
+        "nobody sent",
+    );
+    // Two records of one thread in one partition, swapped.
+    first(
+        damaged(&|r| {
+            let part = &mut r[0];
+            let id = |c: &ConsumedRecord| c.headers[0].1.clone().unwrap_or_default();
+            let thread_of =
+                |c: &ConsumedRecord| id(c).split(|b| *b == b':').next().map(<[u8]>::to_vec);
+            let a = 0;
+            let b = (1..part.len())
+                .find(|&i| thread_of(&part[i]) == thread_of(&part[a]))
+                .expect("a thread sent two records to topic one");
+            let (oa, ob) = (part[a].offset, part[b].offset);
+            part.swap(a, b);
+            part[a].offset = oa;
+            part[b].offset = ob;
+        }),
+        "order",
+    );
+    // A keyed record moved to another partition of "sixty-four".
+    first(
+        damaged(&|r| {
+            let rec = r[2]
+                .iter_mut()
+                .find(|c| c.key.is_some())
+                .expect("a keyed record");
+            rec.partition = (rec.partition + 1) % 64;
+        }),
+        "partition",
+    );
+}
