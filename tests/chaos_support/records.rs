@@ -79,6 +79,9 @@ impl Lane {
 pub fn error_kind(e: &Error) -> String {
     match e {
         Error::Broker { code, .. } => code.name().to_owned(),
+        Error::Timeout(m) if m.starts_with("Expiring") => {
+            "Timeout (delivery.timeout.ms)".to_owned()
+        }
         Error::Timeout(m) => format!("Timeout: {}", truncate(m, 60)),
         other => truncate(&other.to_string(), 80),
     }
