@@ -21,10 +21,10 @@
 //! sender. What others must reach while the sender owns it (flush waiting,
 //! forced abort) lives in its shared [`ProduceRequestResult`].
 //!
-//! Splitting a batch rejected with `MESSAGE_TOO_LARGE` (Java `split`) comes
-//! with the sender: it will build new batches from [`ProducerBatch::records`]
-//! and complete this one with `BatchOutcome::Split`, which moves every
-//! future and callback to the new batches.
+//! A batch rejected with `MESSAGE_TOO_LARGE` is split (Java `split`): new
+//! batches are built from the records of its bytes, and it completes with
+//! `BatchOutcome::Split`, which moves every future and callback to the new
+//! batches.
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -38,9 +38,16 @@ use crate::producer::future::{
 };
 use crate::producer::internals::transaction_manager::ProducerIdAndEpoch;
 use crate::record::{
-    estimate_size_in_bytes_upper_bound, CompressionType, Header, MemoryRecordsBuilder, NO_SEQUENCE,
-    RECORD_BATCH_OVERHEAD,
+    estimate_size_in_bytes_upper_bound, CompressionType, Header, MemoryRecordsBuilder, RecordBatch,
+    NO_SEQUENCE, RECORD_BATCH_OVERHEAD,
 };
+use crate::util::clock::Clock;
+
+/// The new batches of a split and where each record of the old one went.
+pub(crate) struct SplitResult {
+    pub(crate) batches: Vec<ProducerBatch>,
+    pub(crate) targets: Vec<(Arc<ProduceRequestResult>, i32)>,
+}
 
 /// Source of batch ids, so the incomplete set can find a batch without
 /// holding it.
@@ -130,7 +137,6 @@ impl ProducerBatch {
 
     /// Marks a batch built by splitting another (its buffer is not from the
     /// pool, so deallocation returns nothing).
-    #[allow(dead_code)] // batch splitting (next issue)
     pub(crate) fn into_split_batch(mut self) -> Self {
         self.is_split_batch = true;
         self
@@ -336,7 +342,7 @@ impl ProducerBatch {
     }
 
     /// Bytes asked of the pool for this batch.
-    #[allow(dead_code)] // batch splitting (next issue)
+    #[allow(dead_code)] // metrics
     pub(crate) fn initial_capacity(&self) -> usize {
         self.initial_capacity
     }
@@ -349,8 +355,8 @@ impl ProducerBatch {
         self.record_count
     }
 
-    /// The largest upper-bound record size appended, for splitting.
-    #[allow(dead_code)] // batch splitting (next issue)
+    /// The largest upper-bound record size appended.
+    #[allow(dead_code)] // metrics
     pub(crate) fn max_record_size(&self) -> usize {
         self.max_record_size
     }
@@ -431,9 +437,186 @@ impl ProducerBatch {
         self.base_sequence() != NO_SEQUENCE
     }
 
-    #[allow(dead_code)] // transactions
     pub(crate) fn is_transactional(&self) -> bool {
         self.builder.is_transactional()
+    }
+
+    /// Java `resetProducerState`: gives the batch a new producer id, epoch
+    /// and base sequence (re-sequencing after an epoch bump), rewriting the
+    /// built bytes if any. The batch then counts as reopened
+    /// ([`sequence_has_been_reset`](Self::sequence_has_been_reset)) until it
+    /// is closed again for its next attempt.
+    pub(crate) fn reset_producer_state(
+        &mut self,
+        producer: ProducerIdAndEpoch,
+        base_sequence: i32,
+    ) -> Result<(), Error> {
+        log::info!(
+            "Resetting sequence number of batch with current sequence {} for partition {} to {}",
+            self.base_sequence(),
+            self.tp,
+            base_sequence
+        );
+        self.reopened = true;
+        let transactional = self.builder.is_transactional();
+        self.builder.reopen_and_rewrite_producer_state(
+            producer.producer_id,
+            producer.epoch,
+            base_sequence,
+            transactional,
+        )
+    }
+
+    /// The compression ratio of the built batch (compressed / uncompressed
+    /// size of the records), 1.0 when unknown.
+    pub(crate) fn compression_ratio(&self) -> f32 {
+        let uncompressed = self
+            .builder
+            .uncompressed_bytes_written()
+            .saturating_sub(RECORD_BATCH_OVERHEAD);
+        let written = self.records().len().saturating_sub(RECORD_BATCH_OVERHEAD);
+        if uncompressed == 0 || written == 0 {
+            1.0
+        } else {
+            written as f32 / uncompressed as f32
+        }
+    }
+
+    /// Java `split`: the records of this built batch, in order, in new
+    /// batches of at most `split_batch_size` bytes each (a record larger
+    /// than that gets a batch of its own). The new batches keep this one's
+    /// creation time, are closed for appends, are not from the pool, and,
+    /// if this batch had a sequence, take consecutive sequences from its
+    /// base under the same producer id and epoch.
+    ///
+    /// Also returns where each record went (new slot, index), for
+    /// [`complete_split`](Self::complete_split).
+    pub(crate) fn split(
+        &self,
+        split_batch_size: usize,
+        compression_ratio: f32,
+        clock: &Arc<dyn Clock>,
+    ) -> Result<SplitResult, Error> {
+        let bytes = self.records();
+        let parsed = RecordBatch::parse(bytes)?;
+        if parsed.size_in_bytes() != bytes.len() {
+            return Err(Error::Other(format!(
+                "A producer batch for {} should only have one record batch.",
+                self.tp
+            )));
+        }
+        let records = parsed.records(self.builder.uncompressed_bytes_written())?;
+        let mut batches: Vec<ProducerBatch> = Vec::new();
+        let mut targets = Vec::with_capacity(records.len());
+        let mut none = None;
+        for record in records.iter() {
+            let record = record?;
+            let headers = record
+                .headers
+                .iter()
+                .map(|h| h.to_header())
+                .collect::<Result<Vec<Header>, _>>()?;
+            let appended = match batches.last_mut() {
+                Some(b) => b.try_append(
+                    record.timestamp,
+                    record.key,
+                    record.value,
+                    &headers,
+                    &mut none,
+                    self.created,
+                )?,
+                None => None,
+            };
+            if appended.is_none() {
+                if let Some(full) = batches.last_mut() {
+                    full.close_for_record_appends();
+                }
+                let mut batch = self.new_split_batch(
+                    record.key,
+                    record.value,
+                    &headers,
+                    split_batch_size,
+                    compression_ratio,
+                    clock,
+                )?;
+                // A new batch always takes its first record.
+                if batch
+                    .try_append(
+                        record.timestamp,
+                        record.key,
+                        record.value,
+                        &headers,
+                        &mut none,
+                        self.created,
+                    )?
+                    .is_none()
+                {
+                    return Err(Error::Other(format!(
+                        "a split batch for {} cannot take its first record",
+                        self.tp
+                    )));
+                }
+                batches.push(batch);
+            }
+            let Some(last) = batches.last() else {
+                continue;
+            };
+            targets.push((Arc::clone(last.result()), last.record_count() - 1));
+        }
+        if batches.is_empty() {
+            return Err(Error::Other(format!(
+                "Cannot split an empty producer batch for {}.",
+                self.tp
+            )));
+        }
+        if targets.len() != usize::try_from(self.record_count).unwrap_or(0) {
+            return Err(Error::Other(format!(
+                "splitting the batch for {} found {} records, not {}",
+                self.tp,
+                targets.len(),
+                self.record_count
+            )));
+        }
+        let producer = ProducerIdAndEpoch::new(self.producer_id(), self.producer_epoch());
+        let mut sequence = self.base_sequence();
+        for batch in &mut batches {
+            batch.close_for_record_appends();
+            if self.has_sequence() {
+                batch.set_producer_state(producer, sequence, self.is_transactional())?;
+                sequence = crate::record::increment_sequence(sequence, batch.record_count());
+            }
+        }
+        Ok(SplitResult { batches, targets })
+    }
+
+    /// A batch for the split of this one, sized for `batch_size` or the
+    /// record if it is larger (Java `createBatchOffAccumulatorForRecord`).
+    fn new_split_batch(
+        &self,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        headers: &[Header],
+        batch_size: usize,
+        compression_ratio: f32,
+        clock: &Arc<dyn Clock>,
+    ) -> Result<ProducerBatch, Error> {
+        let size = estimate_size_in_bytes_upper_bound(key, value, headers).max(batch_size);
+        let mut builder =
+            MemoryRecordsBuilder::new(Vec::with_capacity(size), self.builder.compression(), size)?;
+        builder.set_estimated_compression_ratio(compression_ratio);
+        let result = ProduceRequestResult::new(self.tp.clone(), Arc::clone(clock));
+        Ok(
+            ProducerBatch::new(self.tp.clone(), builder, size, self.created, result)
+                .into_split_batch(),
+        )
+    }
+
+    /// Completes this batch as split: each record's future and callback
+    /// follow it to its new batch (`targets` from [`split`](Self::split)).
+    pub(crate) fn complete_split(&mut self, targets: Vec<(Arc<ProduceRequestResult>, i32)>) {
+        log::trace!("Split the batch for {} into new batches", self.tp);
+        self.publish_thunks();
+        self.result.complete(BatchOutcome::Split(targets), None);
     }
 
     /// Whether the batch has been in the accumulator (or in flight) for at

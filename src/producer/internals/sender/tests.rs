@@ -91,6 +91,7 @@ fn unreachable_sender(delivery_timeout: Duration) -> Fixture {
             retry_backoff: 100 * MS,
             retry_backoff_max: 1000 * MS,
             delivery_timeout,
+            retry_backoff_jitter: 0.0,
         },
         clock.clone(),
     );
