@@ -434,11 +434,16 @@ impl<C: KafkaClient<Policy = ProducerTopics>> Sender<C> {
         record_errors: Option<RecordErrors>,
         adjust_sequence_numbers: bool,
     ) {
-        if batch.complete_exceptionally(error.clone(), record_errors) {
+        // Java updates the transaction manager after completing the batch;
+        // doing it first (only this thread completes batches, so the batch
+        // stays incomplete in between) means that a caller woken by the
+        // failure already sees the producer's new state, e.g. fatal.
+        if !batch.is_done() {
             if let Some(tm) = &self.transaction_manager {
                 tm.handle_failed_batch(&batch, &error, adjust_sequence_numbers);
             }
         }
+        batch.complete_exceptionally(error, record_errors);
         self.accumulator.deallocate(batch);
     }
 
