@@ -38,16 +38,11 @@ use crate::producer::future::{
 };
 use crate::producer::internals::transaction_manager::ProducerIdAndEpoch;
 use crate::record::{
-    estimate_size_in_bytes_upper_bound, CompressionType, Header, MemoryRecordsBuilder, RecordBatch,
-    NO_SEQUENCE, RECORD_BATCH_OVERHEAD,
+    estimate_size_in_bytes_upper_bound, CompressionType, Header, MemoryRecordsBuilder, NO_SEQUENCE,
+    RECORD_BATCH_OVERHEAD,
 };
-use crate::util::clock::Clock;
 
-/// The new batches of a split and where each record of the old one went.
-pub(crate) struct SplitResult {
-    pub(crate) batches: Vec<ProducerBatch>,
-    pub(crate) targets: Vec<(Arc<ProduceRequestResult>, i32)>,
-}
+mod split;
 
 /// Source of batch ids, so the incomplete set can find a batch without
 /// holding it.
@@ -482,143 +477,6 @@ impl ProducerBatch {
         }
     }
 
-    /// Java `split`: the records of this built batch, in order, in new
-    /// batches of at most `split_batch_size` bytes each (a record larger
-    /// than that gets a batch of its own). The new batches keep this one's
-    /// creation time, are closed for appends, are not from the pool, and,
-    /// if this batch had a sequence, take consecutive sequences from its
-    /// base under the same producer id and epoch.
-    ///
-    /// Also returns where each record went (new slot, index), for
-    /// [`complete_split`](Self::complete_split).
-    pub(crate) fn split(
-        &self,
-        split_batch_size: usize,
-        compression_ratio: f32,
-        clock: &Arc<dyn Clock>,
-    ) -> Result<SplitResult, Error> {
-        let bytes = self.records();
-        let parsed = RecordBatch::parse(bytes)?;
-        if parsed.size_in_bytes() != bytes.len() {
-            return Err(Error::Other(format!(
-                "A producer batch for {} should only have one record batch.",
-                self.tp
-            )));
-        }
-        let records = parsed.records(self.builder.uncompressed_bytes_written())?;
-        let mut batches: Vec<ProducerBatch> = Vec::new();
-        let mut targets = Vec::with_capacity(records.len());
-        let mut none = None;
-        for record in records.iter() {
-            let record = record?;
-            let headers = record
-                .headers
-                .iter()
-                .map(|h| h.to_header())
-                .collect::<Result<Vec<Header>, _>>()?;
-            let appended = match batches.last_mut() {
-                Some(b) => b.try_append(
-                    record.timestamp,
-                    record.key,
-                    record.value,
-                    &headers,
-                    &mut none,
-                    self.created,
-                )?,
-                None => None,
-            };
-            if appended.is_none() {
-                if let Some(full) = batches.last_mut() {
-                    full.close_for_record_appends();
-                }
-                let mut batch = self.new_split_batch(
-                    record.key,
-                    record.value,
-                    &headers,
-                    split_batch_size,
-                    compression_ratio,
-                    clock,
-                )?;
-                // A new batch always takes its first record.
-                if batch
-                    .try_append(
-                        record.timestamp,
-                        record.key,
-                        record.value,
-                        &headers,
-                        &mut none,
-                        self.created,
-                    )?
-                    .is_none()
-                {
-                    return Err(Error::Other(format!(
-                        "a split batch for {} cannot take its first record",
-                        self.tp
-                    )));
-                }
-                batches.push(batch);
-            }
-            let Some(last) = batches.last() else {
-                continue;
-            };
-            targets.push((Arc::clone(last.result()), last.record_count() - 1));
-        }
-        if batches.is_empty() {
-            return Err(Error::Other(format!(
-                "Cannot split an empty producer batch for {}.",
-                self.tp
-            )));
-        }
-        if targets.len() != usize::try_from(self.record_count).unwrap_or(0) {
-            return Err(Error::Other(format!(
-                "splitting the batch for {} found {} records, not {}",
-                self.tp,
-                targets.len(),
-                self.record_count
-            )));
-        }
-        let producer = ProducerIdAndEpoch::new(self.producer_id(), self.producer_epoch());
-        let mut sequence = self.base_sequence();
-        for batch in &mut batches {
-            batch.close_for_record_appends();
-            if self.has_sequence() {
-                batch.set_producer_state(producer, sequence, self.is_transactional())?;
-                sequence = crate::record::increment_sequence(sequence, batch.record_count());
-            }
-        }
-        Ok(SplitResult { batches, targets })
-    }
-
-    /// A batch for the split of this one, sized for `batch_size` or the
-    /// record if it is larger (Java `createBatchOffAccumulatorForRecord`).
-    fn new_split_batch(
-        &self,
-        key: Option<&[u8]>,
-        value: Option<&[u8]>,
-        headers: &[Header],
-        batch_size: usize,
-        compression_ratio: f32,
-        clock: &Arc<dyn Clock>,
-    ) -> Result<ProducerBatch, Error> {
-        let size = estimate_size_in_bytes_upper_bound(key, value, headers).max(batch_size);
-        let mut builder =
-            MemoryRecordsBuilder::new(Vec::with_capacity(size), self.builder.compression(), size)?;
-        builder.set_estimated_compression_ratio(compression_ratio);
-        let result = ProduceRequestResult::new(self.tp.clone(), Arc::clone(clock));
-        Ok(
-            ProducerBatch::new(self.tp.clone(), builder, size, self.created, result)
-                .into_split_batch(),
-        )
-    }
-
-    /// Completes this batch as split: each record's future and callback
-    /// follow it to its new batch (`targets` from [`split`](Self::split)).
-    pub(crate) fn complete_split(&mut self, targets: Vec<(Arc<ProduceRequestResult>, i32)>) {
-        log::trace!("Split the batch for {} into new batches", self.tp);
-        self.publish_thunks();
-        self.result.complete(BatchOutcome::Split(targets), None);
-    }
-
     /// Whether the batch has been in the accumulator (or in flight) for at
     /// least the delivery timeout since creation.
     pub(crate) fn has_reached_delivery_timeout(
@@ -819,6 +677,41 @@ mod tests {
         assert!(b
             .set_producer_state(ProducerIdAndEpoch::new(9, 2), 1, false)
             .is_err());
+    }
+
+    #[test]
+    fn reset_producer_state_rewrites_the_built_batch() {
+        let clock = Arc::new(MockClock::default());
+        let mut b = batch(1024, &clock);
+        let mut none = None;
+        for _ in 0..2 {
+            b.try_append(1, None, Some(b"v"), &[], &mut none, clock.now())
+                .unwrap();
+        }
+        b.set_producer_state(ProducerIdAndEpoch::new(9, 0), 40, false)
+            .unwrap();
+        b.close().unwrap();
+        assert!(!b.sequence_has_been_reset());
+        b.reset_producer_state(ProducerIdAndEpoch::new(9, 1), 0)
+            .unwrap();
+        assert!(b.sequence_has_been_reset());
+        assert_eq!(
+            (b.producer_epoch(), b.base_sequence(), b.last_sequence()),
+            (1, 0, 1)
+        );
+        let parsed = crate::record::RecordBatch::parse(b.records()).unwrap();
+        parsed.validate().unwrap();
+        assert_eq!(
+            (
+                parsed.producer_id(),
+                parsed.producer_epoch(),
+                parsed.base_sequence()
+            ),
+            (9, 1, 0)
+        );
+        // Closing again for the next attempt ends the reopened state.
+        b.close().unwrap();
+        assert!(!b.sequence_has_been_reset());
     }
 
     #[test]
