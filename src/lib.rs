@@ -63,8 +63,7 @@
 //! * [`mock::MockCluster`] (feature `mock`, on by default): an embedded
 //!   broker for tests.
 //!
-//! Not yet: transactions, batch splitting on `MESSAGE_TOO_LARGE`, epoch
-//! bumps after sequence errors, TLS/SASL, metrics.
+//! Not yet: transactions, TLS/SASL, metrics.
 //!
 //! # Threads and the path of one record
 //!

@@ -687,32 +687,56 @@ fn init_producer_id_is_retried_on_retriable_errors() {
 }
 
 #[test]
-fn a_fatal_init_producer_id_error_fails_pending_and_later_sends() {
+fn an_init_producer_id_authorization_error_fails_pending_sends_then_recovers() {
+    // Java 4.3: an authorization error on InitProducerId is abortable, not
+    // fatal: what is pending fails with it, and the producer asks again.
     let cluster = cluster(1);
-    cluster.create_topic("fatal", 1).unwrap();
+    cluster.create_topic("auth", 1).unwrap();
     cluster.push_request_errors(
         ApiKey::INIT_PRODUCER_ID,
         &[ErrorCode::CLUSTER_AUTHORIZATION_FAILED],
     );
+    let producer = string_producer(config(&cluster));
+    // The answer may come before "x" is appended (nothing to fail then) or
+    // after; either way the producer is not stopped.
+    let x = producer
+        .send(ProducerRecord::new("auth", "x".to_owned()))
+        .unwrap()
+        .get();
+    if let Err(e) = &x {
+        assert_eq!(
+            e.code(),
+            Some(ErrorCode::CLUSTER_AUTHORIZATION_FAILED),
+            "{e}"
+        );
+    }
+    let md = producer
+        .send(ProducerRecord::new("auth", "y".to_owned()))
+        .unwrap()
+        .get()
+        .unwrap();
+    assert_eq!(md.offset(), i64::from(x.is_ok()));
+    assert_eq!(cluster.request_count(ApiKey::INIT_PRODUCER_ID), 2);
+    producer.close().unwrap();
+}
+
+#[test]
+fn a_fatal_init_producer_id_error_fails_pending_and_later_sends() {
+    let cluster = cluster(1);
+    cluster.create_topic("fatal", 1).unwrap();
+    cluster.push_request_errors(ApiKey::INIT_PRODUCER_ID, &[ErrorCode::PRODUCER_FENCED]);
     let producer = string_producer(config(&cluster));
     let e = producer
         .send(ProducerRecord::new("fatal", "x".to_owned()))
         .unwrap()
         .get()
         .unwrap_err();
-    assert_eq!(
-        e.code(),
-        Some(ErrorCode::CLUSTER_AUTHORIZATION_FAILED),
-        "{e}"
-    );
+    assert_eq!(e.code(), Some(ErrorCode::PRODUCER_FENCED), "{e}");
     let e = producer
         .send(ProducerRecord::new("fatal", "y".to_owned()))
         .unwrap_err();
-    assert_eq!(
-        e.code(),
-        Some(ErrorCode::CLUSTER_AUTHORIZATION_FAILED),
-        "{e}"
-    );
+    assert_eq!(e.code(), Some(ErrorCode::PRODUCER_FENCED), "{e}");
+    assert!(e.to_string().contains("fatal error state"), "{e}");
     assert_eq!(cluster.request_count(ApiKey::PRODUCE), 0);
     producer.close().unwrap();
 }

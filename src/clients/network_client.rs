@@ -46,8 +46,13 @@ use crate::protocol::codec::Reader;
 use crate::protocol::header::write_request_header;
 use crate::util::clock::Clock;
 
+mod kafka_client;
 mod metadata_updater;
+#[cfg(test)]
+pub(crate) mod mock_client;
 mod poll;
+
+pub(crate) use kafka_client::KafkaClient;
 
 use poll::Disconnection;
 
@@ -487,13 +492,7 @@ impl<P: TopicPolicy> NetworkClient<P> {
         throttle_ms: i32,
         now: Instant,
     ) {
-        let client_throttles = match api_key {
-            ApiKey::PRODUCE | ApiKey::METADATA => version >= 6,
-            ApiKey::API_VERSIONS => version >= 2,
-            ApiKey::INIT_PRODUCER_ID => version >= 1,
-            _ => false,
-        };
-        if throttle_ms > 0 && client_throttles {
+        if throttle_ms > 0 && client_throttles(api_key, version) {
             let ms = u64::try_from(throttle_ms).unwrap_or(0);
             if let Some(until) = now.checked_add(Duration::from_millis(ms)) {
                 self.states.throttle(node, until);
@@ -555,6 +554,17 @@ impl<P: TopicPolicy> NetworkClient<P> {
         self.addresses
             .get(&node)
             .map_or_else(|| "unknown address".to_owned(), SocketAddr::to_string)
+    }
+}
+
+/// Whether the client, rather than the broker, delays requests after a
+/// response of this API and version carries a throttle time (KIP-219).
+pub(crate) fn client_throttles(api_key: ApiKey, version: i16) -> bool {
+    match api_key {
+        ApiKey::PRODUCE | ApiKey::METADATA => version >= 6,
+        ApiKey::API_VERSIONS => version >= 2,
+        ApiKey::INIT_PRODUCER_ID => version >= 1,
+        _ => false,
     }
 }
 

@@ -100,7 +100,6 @@ pub(crate) enum BatchOutcome {
     },
     /// The batch was split; record `i` now lives at `targets[i]`
     /// (slot, index in the new batch).
-    #[allow(dead_code)] // batch splitting comes with MESSAGE_TOO_LARGE handling (next issue)
     Split(Vec<(Arc<ProduceRequestResult>, i32)>),
 }
 
@@ -319,6 +318,22 @@ impl ProduceRequestResult {
                 ))
             })),
         }
+    }
+
+    /// The slots the records moved to, once completed as split (each slot
+    /// once, in record order).
+    pub(crate) fn split_targets(&self) -> Option<Vec<Arc<ProduceRequestResult>>> {
+        let outcome = self.outcome()?;
+        let BatchOutcome::Split(targets) = &*outcome else {
+            return None;
+        };
+        let mut slots: Vec<Arc<ProduceRequestResult>> = Vec::new();
+        for (slot, _) in targets {
+            if !slots.last().is_some_and(|s| Arc::ptr_eq(s, slot)) {
+                slots.push(Arc::clone(slot));
+            }
+        }
+        Some(slots)
     }
 
     /// Whether the outcome is set and the callbacks have run.

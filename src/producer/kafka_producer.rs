@@ -338,6 +338,7 @@ impl<K: 'static, V: 'static> KafkaProducer<K, V> {
                 retry_backoff: config.retry_backoff(),
                 retry_backoff_max: Duration::from_millis(config.retry_backoff_max_ms()),
                 delivery_timeout: config.delivery_timeout(),
+                retry_backoff_jitter: RETRY_BACKOFF_JITTER,
             },
             Arc::clone(&clock),
         );
@@ -476,12 +477,10 @@ impl<K: 'static, V: 'static> KafkaProducer<K, V> {
     ) -> Result<SendFuture> {
         self.throw_if_closed()?;
         record.validate()?;
-        if let Some(error) = self
-            .transaction_manager
-            .as_ref()
-            .and_then(|tm| tm.fatal_error())
-        {
-            return Err(error);
+        if let Some(tm) = &self.transaction_manager {
+            // Java `maybeFailWithError`: after a fatal error nothing more
+            // can be sent; the error names the cause.
+            tm.maybe_fail_with_error()?;
         }
         let (topic, explicit_partition, key, value, headers, timestamp) = record.into_parts();
         let now = self.clock.now();

@@ -150,6 +150,32 @@ impl MemoryRecordsBuilder {
         Ok(())
     }
 
+    /// Replaces producer id, epoch, base sequence and the transactional
+    /// flag, before or after [`MemoryRecordsBuilder::close`] (Java's
+    /// `reopenAndRewriteProducerState`, used when an idempotent producer
+    /// re-sequences a batch): a built batch gets its header rewritten and
+    /// its CRC recomputed in place.
+    pub fn reopen_and_rewrite_producer_state(
+        &mut self,
+        producer_id: i64,
+        epoch: i16,
+        base_sequence: i32,
+        transactional: bool,
+    ) -> Result<()> {
+        if self.built {
+            if let Sink::Sealed(buf) = &mut self.sink {
+                if !buf.is_empty() {
+                    rewrite_producer_state(buf, producer_id, epoch, base_sequence, transactional)?;
+                }
+            }
+        }
+        self.producer_id = producer_id;
+        self.producer_epoch = epoch;
+        self.base_sequence = base_sequence;
+        self.transactional = transactional;
+        Ok(())
+    }
+
     /// The codec.
     #[must_use]
     pub fn compression(&self) -> Compression {

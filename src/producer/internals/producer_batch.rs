@@ -21,10 +21,10 @@
 //! sender. What others must reach while the sender owns it (flush waiting,
 //! forced abort) lives in its shared [`ProduceRequestResult`].
 //!
-//! Splitting a batch rejected with `MESSAGE_TOO_LARGE` (Java `split`) comes
-//! with the sender: it will build new batches from [`ProducerBatch::records`]
-//! and complete this one with `BatchOutcome::Split`, which moves every
-//! future and callback to the new batches.
+//! A batch rejected with `MESSAGE_TOO_LARGE` is split (Java `split`): new
+//! batches are built from the records of its bytes, and it completes with
+//! `BatchOutcome::Split`, which moves every future and callback to the new
+//! batches.
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -41,6 +41,8 @@ use crate::record::{
     estimate_size_in_bytes_upper_bound, CompressionType, Header, MemoryRecordsBuilder, NO_SEQUENCE,
     RECORD_BATCH_OVERHEAD,
 };
+
+mod split;
 
 /// Source of batch ids, so the incomplete set can find a batch without
 /// holding it.
@@ -130,7 +132,6 @@ impl ProducerBatch {
 
     /// Marks a batch built by splitting another (its buffer is not from the
     /// pool, so deallocation returns nothing).
-    #[allow(dead_code)] // batch splitting (next issue)
     pub(crate) fn into_split_batch(mut self) -> Self {
         self.is_split_batch = true;
         self
@@ -336,7 +337,7 @@ impl ProducerBatch {
     }
 
     /// Bytes asked of the pool for this batch.
-    #[allow(dead_code)] // batch splitting (next issue)
+    #[allow(dead_code)] // metrics
     pub(crate) fn initial_capacity(&self) -> usize {
         self.initial_capacity
     }
@@ -349,8 +350,8 @@ impl ProducerBatch {
         self.record_count
     }
 
-    /// The largest upper-bound record size appended, for splitting.
-    #[allow(dead_code)] // batch splitting (next issue)
+    /// The largest upper-bound record size appended.
+    #[allow(dead_code)] // metrics
     pub(crate) fn max_record_size(&self) -> usize {
         self.max_record_size
     }
@@ -431,9 +432,49 @@ impl ProducerBatch {
         self.base_sequence() != NO_SEQUENCE
     }
 
-    #[allow(dead_code)] // transactions
     pub(crate) fn is_transactional(&self) -> bool {
         self.builder.is_transactional()
+    }
+
+    /// Java `resetProducerState`: gives the batch a new producer id, epoch
+    /// and base sequence (re-sequencing after an epoch bump), rewriting the
+    /// built bytes if any. The batch then counts as reopened
+    /// ([`sequence_has_been_reset`](Self::sequence_has_been_reset)) until it
+    /// is closed again for its next attempt.
+    pub(crate) fn reset_producer_state(
+        &mut self,
+        producer: ProducerIdAndEpoch,
+        base_sequence: i32,
+    ) -> Result<(), Error> {
+        log::info!(
+            "Resetting sequence number of batch with current sequence {} for partition {} to {}",
+            self.base_sequence(),
+            self.tp,
+            base_sequence
+        );
+        self.reopened = true;
+        let transactional = self.builder.is_transactional();
+        self.builder.reopen_and_rewrite_producer_state(
+            producer.producer_id,
+            producer.epoch,
+            base_sequence,
+            transactional,
+        )
+    }
+
+    /// The compression ratio of the built batch (compressed / uncompressed
+    /// size of the records), 1.0 when unknown.
+    pub(crate) fn compression_ratio(&self) -> f32 {
+        let uncompressed = self
+            .builder
+            .uncompressed_bytes_written()
+            .saturating_sub(RECORD_BATCH_OVERHEAD);
+        let written = self.records().len().saturating_sub(RECORD_BATCH_OVERHEAD);
+        if uncompressed == 0 || written == 0 {
+            1.0
+        } else {
+            written as f32 / uncompressed as f32
+        }
     }
 
     /// Whether the batch has been in the accumulator (or in flight) for at
@@ -636,6 +677,41 @@ mod tests {
         assert!(b
             .set_producer_state(ProducerIdAndEpoch::new(9, 2), 1, false)
             .is_err());
+    }
+
+    #[test]
+    fn reset_producer_state_rewrites_the_built_batch() {
+        let clock = Arc::new(MockClock::default());
+        let mut b = batch(1024, &clock);
+        let mut none = None;
+        for _ in 0..2 {
+            b.try_append(1, None, Some(b"v"), &[], &mut none, clock.now())
+                .unwrap();
+        }
+        b.set_producer_state(ProducerIdAndEpoch::new(9, 0), 40, false)
+            .unwrap();
+        b.close().unwrap();
+        assert!(!b.sequence_has_been_reset());
+        b.reset_producer_state(ProducerIdAndEpoch::new(9, 1), 0)
+            .unwrap();
+        assert!(b.sequence_has_been_reset());
+        assert_eq!(
+            (b.producer_epoch(), b.base_sequence(), b.last_sequence()),
+            (1, 0, 1)
+        );
+        let parsed = crate::record::RecordBatch::parse(b.records()).unwrap();
+        parsed.validate().unwrap();
+        assert_eq!(
+            (
+                parsed.producer_id(),
+                parsed.producer_epoch(),
+                parsed.base_sequence()
+            ),
+            (9, 1, 0)
+        );
+        // Closing again for the next attempt ends the reopened state.
+        b.close().unwrap();
+        assert!(!b.sequence_has_been_reset());
     }
 
     #[test]

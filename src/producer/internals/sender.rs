@@ -8,7 +8,9 @@
 //!          force_close ─▶ abort every incomplete batch;  client.close()
 //!
 //!  run_once():
-//!    idempotence: fatal error ─▶ abort batches, poll, return
+//!    idempotence: resolve unresolved sequences (maybe request an epoch bump)
+//!                 fatal error ─▶ abort batches, poll, return
+//!                 epoch bump requested ─▶ epoch + 1, re-sequence in-flight batches
 //!                 no producer id ─▶ InitProducerId (least-loaded node), poll, return
 //!    send_producer_data(now):
 //!      accumulator.ready ─▶ unknown leaders: metadata update
@@ -21,31 +23,47 @@
 //!
 //! Drained batches belong to the sender until they complete: each produce
 //! request keeps its batches (one per partition), found again by the
-//! response's correlation id. Completion, retries and failures are in
-//! [`completion`]; callbacks run on this thread.
+//! response's correlation id. Completion, retries, splits and failures are
+//! in [`completion`], the idempotent producer's id and epoch handling in
+//! [`producer_id`]; callbacks run on this thread.
+//!
+//! The sender is generic over its [`KafkaClient`]: the network client in
+//! production, a scripted client in the tests (`tests_*.rs`).
 
 mod completion;
+mod producer_id;
+
+use producer_id::ProducerIdRequest;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_idempotence;
+#[cfg(test)]
+mod tests_retries;
+#[cfg(test)]
+mod tests_split;
+#[cfg(test)]
+mod testutil;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::clients::network_client::NetworkClient;
+use crate::clients::network_client::{KafkaClient, NetworkClient};
 use crate::common::TopicPartition;
 use crate::error::Error;
 use crate::network::Wakeup;
 use crate::producer::internals::accumulator::RecordAccumulator;
 use crate::producer::internals::producer_batch::ProducerBatch;
 use crate::producer::internals::producer_metadata::{ProducerMetadata, ProducerTopics};
-use crate::producer::internals::transaction_manager::TransactionManager;
+use crate::producer::internals::transaction_manager::{
+    batch_key, BatchKey, SequenceRewrite, TransactionManager,
+};
 use crate::protocol::api_key::{ApiKey, VersionRange};
-use crate::protocol::messages::init_producer_id::InitProducerIdRequest;
 use crate::protocol::messages::produce::{PartitionProduceData, ProduceRequest, TopicProduceData};
 use crate::protocol::messages::{Uuid, ZERO_UUID};
-use crate::util::backoff::{ExponentialBackoff, RETRY_BACKOFF_EXP_BASE, RETRY_BACKOFF_JITTER};
+use crate::util::backoff::{ExponentialBackoff, RETRY_BACKOFF_EXP_BASE};
 use crate::util::clock::Clock;
 
 /// The newest Produce version that names topics rather than topic ids.
@@ -71,6 +89,9 @@ pub(crate) struct SenderConfig {
     pub(crate) retry_backoff_max: Duration,
     /// `delivery.timeout.ms`.
     pub(crate) delivery_timeout: Duration,
+    /// Random spread of the `InitProducerId` retry backoff (Java's 0.2;
+    /// tests use 0).
+    pub(crate) retry_backoff_jitter: f64,
 }
 
 /// What other threads use to steer the network thread (Java's
@@ -79,13 +100,16 @@ pub(crate) struct SenderConfig {
 pub(crate) struct SenderControl {
     running: AtomicBool,
     force_close: AtomicBool,
-    wakeup: Wakeup,
+    /// `None` for a client whose polls never block.
+    wakeup: Option<Wakeup>,
 }
 
 impl SenderControl {
     /// Interrupts the network thread's poll.
     pub(crate) fn wakeup(&self) {
-        self.wakeup.wake();
+        if let Some(w) = &self.wakeup {
+            w.wake();
+        }
     }
 
     /// Starts a graceful close: no more appends, the remaining batches are
@@ -120,11 +144,24 @@ struct RequestKey {
     correlation_id: i32,
 }
 
+/// One partition of a produce request in flight.
+#[derive(Debug)]
+struct RequestEntry {
+    tp: TopicPartition,
+    /// The batch, until it is completed, or expired while in flight.
+    batch: Option<ProducerBatch>,
+    /// For a batch expired while in flight: its sequence key and record
+    /// count, so that a late acknowledgement still advances the
+    /// partition's last acknowledged sequence (as Java's late
+    /// `completeBatch` on a done batch does).
+    expired: Option<(BatchKey, i32)>,
+}
+
 /// One produce request in flight: its partitions, each with its batch
 /// until the batch is completed (or expired while in flight).
 #[derive(Debug)]
 struct InFlightProduce {
-    entries: Vec<(TopicPartition, Option<ProducerBatch>)>,
+    entries: Vec<RequestEntry>,
     /// Topic names by id, for responses that name topics by id (v13).
     topic_names: HashMap<Uuid, Arc<str>>,
 }
@@ -137,19 +174,9 @@ struct InFlightBatch {
     key: RequestKey,
 }
 
-/// The idempotent producer's `InitProducerId` exchange.
-#[derive(Debug)]
-struct ProducerIdRequest {
-    in_flight: Option<RequestKey>,
-    /// No new attempt before this (retry backoff after a failure).
-    next_attempt: Option<Instant>,
-    failures: u32,
-    backoff: ExponentialBackoff,
-}
-
 /// The network thread's state.
-pub(crate) struct Sender {
-    client: NetworkClient<ProducerTopics>,
+pub(crate) struct Sender<C: KafkaClient<Policy = ProducerTopics> = NetworkClient<ProducerTopics>> {
+    client: C,
     accumulator: Arc<RecordAccumulator>,
     metadata: Arc<ProducerMetadata>,
     transaction_manager: Option<Arc<TransactionManager>>,
@@ -163,7 +190,7 @@ pub(crate) struct Sender {
     producer_id_request: ProducerIdRequest,
 }
 
-impl std::fmt::Debug for Sender {
+impl<C: KafkaClient<Policy = ProducerTopics>> std::fmt::Debug for Sender<C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Sender")
             .field("config", &self.config)
@@ -172,15 +199,15 @@ impl std::fmt::Debug for Sender {
     }
 }
 
-impl Sender {
+impl<C: KafkaClient<Policy = ProducerTopics>> Sender<C> {
     /// A sender over `client`; the control handle goes to the producer.
     pub(crate) fn new(
-        client: NetworkClient<ProducerTopics>,
+        client: C,
         accumulator: Arc<RecordAccumulator>,
         transaction_manager: Option<Arc<TransactionManager>>,
         config: SenderConfig,
         clock: Arc<dyn Clock>,
-    ) -> (Sender, Arc<SenderControl>) {
+    ) -> (Sender<C>, Arc<SenderControl>) {
         let control = Arc::new(SenderControl {
             running: AtomicBool::new(true),
             force_close: AtomicBool::new(false),
@@ -190,7 +217,7 @@ impl Sender {
             config.retry_backoff,
             RETRY_BACKOFF_EXP_BASE,
             config.retry_backoff_max,
-            RETRY_BACKOFF_JITTER,
+            config.retry_backoff_jitter,
         );
         let sender = Sender {
             metadata: Arc::clone(client.metadata()),
@@ -239,6 +266,7 @@ impl Sender {
     /// are caught where they run, so nothing here unwinds.
     pub(crate) fn run_once(&mut self) {
         if let Some(tm) = self.transaction_manager.clone() {
+            tm.maybe_resolve_sequences();
             if let Some(error) = tm.fatal_error() {
                 // Nothing is sent in the fatal state; what was and is
                 // appended fails with the error.
@@ -246,6 +274,8 @@ impl Sender {
                 self.poll(self.config.retry_backoff);
                 return;
             }
+            let rewrites = tm.bump_idempotent_epoch_and_reset_id_if_needed();
+            self.apply_sequence_rewrites(rewrites);
             if self.maybe_send_and_poll_producer_id_request(&tm) {
                 return;
             }
@@ -253,6 +283,40 @@ impl Sender {
         let now = self.clock.now();
         let timeout = self.send_producer_data(now);
         self.poll(timeout);
+    }
+
+    /// Gives re-sequenced in-flight batches their new producer state,
+    /// wherever they are: in a request (for their next attempt) or queued
+    /// for a retry.
+    fn apply_sequence_rewrites(&mut self, mut rewrites: Vec<SequenceRewrite>) {
+        if rewrites.is_empty() {
+            return;
+        }
+        for request in self.requests.values_mut() {
+            for entry in &mut request.entries {
+                let Some(batch) = entry.batch.as_mut() else {
+                    continue;
+                };
+                let key = batch_key(batch);
+                if let Some(pos) = rewrites
+                    .iter()
+                    .position(|r| r.tp == entry.tp && r.from == key)
+                {
+                    let rewrite = rewrites.swap_remove(pos);
+                    if let Err(e) = batch.reset_producer_state(rewrite.to.0, rewrite.to.1) {
+                        log::error!("cannot re-sequence the batch for {}: {e}", entry.tp);
+                    }
+                }
+            }
+        }
+        self.accumulator.apply_sequence_rewrites(&mut rewrites);
+        for r in rewrites {
+            log::warn!(
+                "In-flight batch of {} with sequence {} not found for re-sequencing",
+                r.tp,
+                r.from.1
+            );
+        }
     }
 
     fn poll(&mut self, timeout: Duration) {
@@ -274,8 +338,8 @@ impl Sender {
     /// pool (their futures were completed by the response or the abort).
     fn release_in_flight_batches(&mut self) {
         for (_, request) in self.requests.drain() {
-            for (_, batch) in request.entries {
-                if let Some(mut batch) = batch {
+            for entry in request.entries {
+                if let Some(mut batch) = entry.batch {
                     batch.abort(Error::Closed(
                         "The producer closed before the broker answered".to_owned(),
                     ));
@@ -284,87 +348,6 @@ impl Sender {
             }
         }
         self.in_flight_batches.clear();
-    }
-
-    // ---- idempotence -----------------------------------------------------
-
-    /// Gets a producer id before anything is sent (Java
-    /// `bumpIdempotentEpochAndResetIdIfNeeded` +
-    /// `maybeSendAndPollTransactionalRequest`, without blocking: readiness
-    /// and backoff are waited for by polling). Returns true when this
-    /// iteration is done.
-    fn maybe_send_and_poll_producer_id_request(&mut self, tm: &TransactionManager) -> bool {
-        if tm.has_producer_id() {
-            return false;
-        }
-        if self.producer_id_request.in_flight.is_some() {
-            self.poll(self.config.retry_backoff);
-            return true;
-        }
-        let now = self.clock.now();
-        if let Some(at) = self.producer_id_request.next_attempt {
-            if at > now {
-                self.poll(at.saturating_duration_since(now));
-                return true;
-            }
-        }
-        let Some(node) = self.client.least_loaded_node(now).node else {
-            log::trace!("No nodes available to send requests, will poll and retry when until a node is ready.");
-            self.poll(self.config.retry_backoff);
-            return true;
-        };
-        if !self.client.ready(&node, now) {
-            log::trace!("Target node {node} not ready, will retry when node is ready.");
-            let delay = self
-                .client
-                .poll_delay(node.id, now)
-                .min(self.config.retry_backoff);
-            self.poll(delay);
-            return true;
-        }
-        let request = InitProducerIdRequest {
-            transactional_id: None,
-            // Java's idempotent producer asks for no transaction timeout.
-            transaction_timeout_ms: i32::MAX,
-            ..InitProducerIdRequest::default()
-        };
-        let sent = self.client.send(
-            node.id,
-            ApiKey::INIT_PRODUCER_ID,
-            None,
-            |v, out| request.encode(out, v).map_err(Error::from),
-            true,
-            self.config.request_timeout,
-            now,
-        );
-        match sent {
-            Ok(correlation_id) => {
-                log::debug!(
-                    "Sending InitProducerId request to node {node} with correlation ID {correlation_id}"
-                );
-                self.producer_id_request.in_flight = Some(RequestKey {
-                    node: node.id,
-                    correlation_id,
-                });
-            }
-            Err(e @ Error::Unsupported(_)) => {
-                log::error!("Cannot get a producer id from node {node}: {e}");
-                tm.transition_to_fatal_error(e);
-            }
-            Err(e) => {
-                log::warn!("Cannot send InitProducerId to node {node}: {e}");
-                self.producer_id_request_failed(now);
-            }
-        }
-        self.poll(self.config.retry_backoff);
-        true
-    }
-
-    fn producer_id_request_failed(&mut self, now: Instant) {
-        let r = &mut self.producer_id_request;
-        r.in_flight = None;
-        r.next_attempt = now.checked_add(r.backoff.backoff(r.failures));
-        r.failures = r.failures.saturating_add(1);
     }
 
     // ---- sending ---------------------------------------------------------
@@ -436,7 +419,8 @@ impl Sender {
                     tm.mark_sequence_unresolved(&batch);
                 }
             }
-            self.fail_batch(batch, Error::Timeout(message), None, now);
+            // Whether the broker has it is unknown: no sequence repair.
+            self.fail_batch(batch, Error::Timeout(message), None, false);
         }
 
         let mut poll_timeout = result.next_ready_check_delay.min(not_ready_timeout);
@@ -476,10 +460,15 @@ impl Sender {
                 }
                 queue.pop_front();
                 let taken = self.requests.get_mut(&first.key).and_then(|r| {
-                    r.entries
+                    let entry = r
+                        .entries
                         .iter_mut()
-                        .find(|(_, b)| b.as_ref().is_some_and(|b| b.id() == first.batch_id))
-                        .and_then(|(_, b)| b.take())
+                        .find(|e| e.batch.as_ref().is_some_and(|b| b.id() == first.batch_id))?;
+                    let batch = entry.batch.take()?;
+                    if batch.has_sequence() {
+                        entry.expired = Some((batch_key(&batch), batch.record_count()));
+                    }
+                    Some(batch)
                 });
                 match taken {
                     Some(batch) if !batch.is_done() => expired.push(batch),
@@ -579,7 +568,11 @@ impl Sender {
                 }
                 let entries = batches
                     .into_iter()
-                    .map(|b| (b.topic_partition().clone(), Some(b)))
+                    .map(|b| RequestEntry {
+                        tp: b.topic_partition().clone(),
+                        batch: Some(b),
+                        expired: None,
+                    })
                     .collect();
                 self.requests.insert(
                     key,
@@ -593,7 +586,8 @@ impl Sender {
                 log::warn!("Cannot send a produce request to node {node}: {e}");
                 for batch in batches {
                     let tp = batch.topic_partition().clone();
-                    self.fail_batch(batch, e.clone(), None, now);
+                    // Never sent: the sequences after it must close the gap.
+                    self.fail_batch(batch, e.clone(), None, true);
                     if self.config.guarantee_message_order {
                         self.accumulator.unmute_partition(&tp);
                     }

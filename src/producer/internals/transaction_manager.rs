@@ -1,20 +1,35 @@
-//! Idempotent-producer state (the part of Java's `TransactionManager`,
-//! `TxnPartitionMap` and `TxnPartitionEntry` that the accumulator's drain
-//! needs): the producer id and epoch, and per partition the next sequence,
-//! the in-flight batches ordered by sequence, the last acknowledged
-//! sequence and whether the sequence is unresolved.
+//! Idempotent-producer state (the idempotent part of Java's
+//! `TransactionManager`, `TxnPartitionMap` and `TxnPartitionEntry`, Kafka
+//! 4.3): the producer id and epoch, per partition the next sequence, the
+//! in-flight batches ordered by sequence, the last acknowledged sequence
+//! and offset, the unresolved partitions, and the error state.
+//!
+//! ```text
+//!  no producer id ──InitProducerId──▶ ready ──fatal error (fenced, cluster auth,
+//!       ▲                              │      unsupported version)──▶ fatal: nothing sent,
+//!       │ epoch exhausted              │                              every send fails
+//!       └──────────────────────────────┤
+//!        gap in the sequences (OUT_OF_ORDER_SEQUENCE_NUMBER, UNKNOWN_PRODUCER_ID,
+//!        a batch failed for good, unresolved sequences that stayed so):
+//!        request_idempotent_epoch_bump_for_partition(tp)
+//!          ▼  next Sender iteration
+//!        bump_idempotent_epoch_and_reset_id_if_needed: epoch + 1 (locally, KIP-360),
+//!        sequences of the partitions that asked restart at 0: their in-flight
+//!        batches are re-sequenced (SequenceRewrite, applied by the sender)
+//! ```
+//!
+//! Java mutates the in-flight `ProducerBatch` objects it keeps. Here the
+//! sender owns drained batches, so in-flight batches are tracked by
+//! (producer id, epoch, base sequence) and record count, and every
+//! re-sequencing returns the list of [`SequenceRewrite`]s for the sender to
+//! apply to the batches it holds (in requests or back in the accumulator).
 //!
 //! Transactions (the state machine, `AddPartitionsToTxn`, commit / abort)
-//! and the sequence repairs done on responses (epoch bumps, rewriting
-//! in-flight sequences) are added with the sender and the transactional
-//! producer. The type is internally synchronized and shared as `Arc`
-//! between caller threads and the network thread, as Java's synchronized
-//! methods are.
-//!
-//! In-flight batches are tracked by (producer id, epoch, base sequence)
-//! and record count, not by reference: the sender owns drained batches.
+//! are not built yet. The type is internally synchronized and shared as
+//! `Arc` between caller threads and the network thread, as Java's
+//! synchronized methods are.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
@@ -22,11 +37,12 @@ use parking_lot::Mutex;
 use crate::common::TopicPartition;
 use crate::error::Error;
 use crate::producer::internals::producer_batch::ProducerBatch;
+use crate::protocol::error_code::ErrorCode;
 use crate::record::{increment_sequence, NO_PRODUCER_EPOCH, NO_PRODUCER_ID, NO_SEQUENCE};
 
 /// A producer id and epoch (Java `ProducerIdAndEpoch`); `NONE` (-1/-1)
 /// until `InitProducerId` assigns one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) struct ProducerIdAndEpoch {
     pub(crate) producer_id: i64,
     pub(crate) epoch: i16,
@@ -49,8 +65,38 @@ impl ProducerIdAndEpoch {
     }
 }
 
+impl std::fmt::Display for ProducerIdAndEpoch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "(producerId={}, epoch={})", self.producer_id, self.epoch)
+    }
+}
+
 /// Java `TxnPartitionEntry::NO_LAST_ACKED_SEQUENCE_NUMBER`.
 const NO_LAST_ACKED_SEQUENCE: i32 = -1;
+
+/// Key of an in-flight batch, in Java's comparator order: producer id,
+/// epoch, base sequence.
+pub(crate) type BatchKey = (ProducerIdAndEpoch, i32);
+
+/// The key of a batch that has a sequence.
+pub(crate) fn batch_key(batch: &ProducerBatch) -> BatchKey {
+    (
+        ProducerIdAndEpoch::new(batch.producer_id(), batch.producer_epoch()),
+        batch.base_sequence(),
+    )
+}
+
+/// A new producer state for one in-flight batch of a re-sequenced
+/// partition (Java `ProducerBatch.resetProducerState`, done by the sender
+/// on the batch it holds).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SequenceRewrite {
+    pub(crate) tp: TopicPartition,
+    /// The batch's state before.
+    pub(crate) from: BatchKey,
+    /// Its state after.
+    pub(crate) to: BatchKey,
+}
 
 /// Sequence state of one partition (Java `TxnPartitionEntry`).
 #[derive(Debug)]
@@ -60,9 +106,11 @@ struct PartitionEntry {
     /// Base sequence of the next batch drained for the partition.
     next_sequence: i32,
     last_acked_sequence: i32,
-    /// In-flight batches ordered by (producer id, epoch, base sequence),
-    /// Java's comparator; the value is the record count.
-    in_flight: BTreeMap<(i64, i16, i32), i32>,
+    last_acked_offset: Option<i64>,
+    /// In-flight batches (drained, not completed: in a request or back in
+    /// the accumulator for a retry) in Java's order; the value is the
+    /// record count.
+    in_flight: BTreeMap<BatchKey, i32>,
 }
 
 impl PartitionEntry {
@@ -71,8 +119,42 @@ impl PartitionEntry {
             producer_id_and_epoch: ProducerIdAndEpoch::NONE,
             next_sequence: 0,
             last_acked_sequence: NO_LAST_ACKED_SEQUENCE,
+            last_acked_offset: None,
             in_flight: BTreeMap::new(),
         }
+    }
+
+    /// Java `startSequencesAtBeginning`: the in-flight batches, in order,
+    /// get sequences from 0 under `producer`; the partition continues after
+    /// them.
+    fn start_sequences_at_beginning(
+        &mut self,
+        tp: &TopicPartition,
+        producer: ProducerIdAndEpoch,
+        rewrites: &mut Vec<SequenceRewrite>,
+    ) {
+        let mut sequence = 0;
+        let mut rewritten = BTreeMap::new();
+        for (&from, &count) in &self.in_flight {
+            let to = (producer, sequence);
+            log::info!(
+                "Resetting sequence number of batch with current sequence {} for partition {} to {}",
+                from.1,
+                tp,
+                sequence
+            );
+            rewrites.push(SequenceRewrite {
+                tp: tp.clone(),
+                from,
+                to,
+            });
+            rewritten.insert(to, count);
+            sequence = increment_sequence(sequence, count);
+        }
+        self.in_flight = rewritten;
+        self.producer_id_and_epoch = producer;
+        self.next_sequence = sequence;
+        self.last_acked_sequence = NO_LAST_ACKED_SEQUENCE;
     }
 }
 
@@ -83,6 +165,10 @@ struct State {
     /// Partitions whose last sequences are unknown (a batch expired after
     /// being sent), with the next sequence expected after them.
     unresolved: HashMap<TopicPartition, i32>,
+    /// Java `clientSideEpochBumpRequired`.
+    epoch_bump_required: bool,
+    /// Partitions re-sequenced at the next epoch bump.
+    partitions_to_rewrite: HashSet<TopicPartition>,
     fatal_error: Option<Error>,
 }
 
@@ -93,17 +179,90 @@ impl State {
             .or_insert_with(PartitionEntry::new)
     }
 
-    fn has_inflight_batches(&mut self, tp: &TopicPartition) -> bool {
-        !self.entry(tp).in_flight.is_empty()
+    fn has_inflight_batches(&self, tp: &TopicPartition) -> bool {
+        self.partitions
+            .get(tp)
+            .is_some_and(|e| !e.in_flight.is_empty())
     }
 
-    fn has_stale_producer_id_and_epoch(&mut self, tp: &TopicPartition) -> bool {
-        let current = self.producer_id_and_epoch;
-        self.entry(tp).producer_id_and_epoch != current
+    fn has_stale_producer_id_and_epoch(&self, tp: &TopicPartition) -> bool {
+        let entry = self
+            .partitions
+            .get(tp)
+            .map_or(ProducerIdAndEpoch::NONE, |e| e.producer_id_and_epoch);
+        entry != self.producer_id_and_epoch
+    }
+
+    fn last_acked_sequence(&self, tp: &TopicPartition) -> i32 {
+        self.partitions
+            .get(tp)
+            .map_or(NO_LAST_ACKED_SEQUENCE, |e| e.last_acked_sequence)
+    }
+
+    fn next_sequence(&self, tp: &TopicPartition) -> i32 {
+        self.partitions.get(tp).map_or(0, |e| e.next_sequence)
+    }
+
+    /// Java `isNextSequence`: `sequence` follows the last acknowledged one.
+    fn is_next_sequence(&self, tp: &TopicPartition, sequence: i32) -> bool {
+        sequence.wrapping_sub(self.last_acked_sequence(tp)) == 1
+    }
+
+    /// Java `isNextSequenceForUnresolvedPartition`.
+    fn is_next_sequence_for_unresolved(&self, tp: &TopicPartition, sequence: i32) -> bool {
+        self.unresolved.get(tp) == Some(&sequence)
+    }
+
+    /// Java `requestIdempotentEpochBumpForPartition`.
+    fn request_epoch_bump_for_partition(&mut self, tp: &TopicPartition) {
+        self.epoch_bump_required = true;
+        self.partitions_to_rewrite.insert(tp.clone());
+    }
+
+    /// Java `resetSequenceForPartition`.
+    fn reset_sequence_for_partition(&mut self, tp: &TopicPartition) {
+        self.partitions.remove(tp);
+        self.unresolved.remove(tp);
+    }
+
+    fn remove_in_flight(&mut self, tp: &TopicPartition, key: &BatchKey) {
+        if let Some(e) = self.partitions.get_mut(tp) {
+            e.in_flight.remove(key);
+        }
+    }
+
+    /// Re-sequences the partitions waiting for it under the current
+    /// producer id and epoch.
+    fn rewrite_pending_partitions(&mut self) -> Vec<SequenceRewrite> {
+        let producer = self.producer_id_and_epoch;
+        let mut rewrites = Vec::new();
+        for tp in std::mem::take(&mut self.partitions_to_rewrite) {
+            if let Some(e) = self.partitions.get_mut(&tp) {
+                e.start_sequences_at_beginning(&tp, producer, &mut rewrites);
+            }
+            self.unresolved.remove(&tp);
+        }
+        rewrites
     }
 }
 
-/// Idempotence state shared by the accumulator and the sender.
+/// Errors that put an idempotent producer in the fatal state (Java
+/// `maybeTransitionToErrorState`).
+pub(crate) fn is_fatal_for_idempotence(error: &Error) -> bool {
+    matches!(
+        error.code(),
+        Some(
+            ErrorCode::CLUSTER_AUTHORIZATION_FAILED
+                | ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+                | ErrorCode::PRODUCER_FENCED
+                | ErrorCode::UNSUPPORTED_VERSION
+                | ErrorCode::INVALID_PRODUCER_ID_MAPPING
+        )
+    ) || matches!(error, Error::Unsupported(_))
+}
+
+/// Idempotence state shared by the accumulator, the sender and the
+/// producer.
 #[derive(Debug)]
 pub(crate) struct TransactionManager {
     transactional_id: Option<Arc<str>>,
@@ -119,6 +278,8 @@ impl TransactionManager {
                 producer_id_and_epoch: ProducerIdAndEpoch::NONE,
                 partitions: HashMap::new(),
                 unresolved: HashMap::new(),
+                epoch_bump_required: false,
+                partitions_to_rewrite: HashSet::new(),
                 fatal_error: None,
             }),
         }
@@ -136,12 +297,14 @@ impl TransactionManager {
         false
     }
 
+    // ---- producer id and error state ----------------------------------
+
     /// The current producer id and epoch; check `is_valid`.
     pub(crate) fn producer_id_and_epoch(&self) -> ProducerIdAndEpoch {
         self.state.lock().producer_id_and_epoch
     }
 
-    /// Installs a producer id and epoch (from `InitProducerId`).
+    /// Installs a producer id and epoch.
     pub(crate) fn set_producer_id_and_epoch(&self, producer: ProducerIdAndEpoch) {
         log::info!(
             "ProducerId set to {} with epoch {}",
@@ -149,6 +312,20 @@ impl TransactionManager {
             producer.epoch
         );
         self.state.lock().producer_id_and_epoch = producer;
+    }
+
+    /// Installs the producer id an `InitProducerId` answer gave. Partitions
+    /// still waiting to be re-sequenced (the epoch ran out, so the id was
+    /// reset) restart at 0 under it; their batches' new state is returned.
+    ///
+    /// Java re-sequences them when the id is reset, under the invalid id
+    /// -1, and would send them so; waiting for the new id avoids that.
+    pub(crate) fn init_producer_id_completed(
+        &self,
+        producer: ProducerIdAndEpoch,
+    ) -> Vec<SequenceRewrite> {
+        self.set_producer_id_and_epoch(producer);
+        self.state.lock().rewrite_pending_partitions()
     }
 
     /// Whether a producer id has been assigned.
@@ -173,6 +350,27 @@ impl TransactionManager {
         self.state.lock().fatal_error.is_some()
     }
 
+    /// Java `maybeFailWithError`, as `send` calls it: in the fatal state,
+    /// the error a new send fails with, naming the cause.
+    pub(crate) fn maybe_fail_with_error(&self) -> Result<(), Error> {
+        let s = self.state.lock();
+        let Some(cause) = &s.fatal_error else {
+            return Ok(());
+        };
+        let context = format!(
+            "Cannot send: the producer {} is in a fatal error state and must be closed; cause: {cause}",
+            s.producer_id_and_epoch
+        );
+        Err(match cause {
+            Error::Broker { code, .. } => Error::Broker {
+                code: *code,
+                message: Some(context),
+            },
+            Error::Unsupported(_) => Error::Unsupported(context),
+            _ => Error::Other(context),
+        })
+    }
+
     /// Whether batches for `tp` may be sent: not after a fatal error, and
     /// (transactional only) only once the partition is in the transaction.
     pub(crate) fn is_send_to_partition_allowed(&self, _tp: &TopicPartition) -> bool {
@@ -180,6 +378,49 @@ impl TransactionManager {
         // been added to the transaction.
         !self.has_fatal_error() && !self.is_transactional()
     }
+
+    // ---- epoch bumps ----------------------------------------------------
+
+    /// Whether an epoch bump is pending.
+    #[cfg_attr(not(test), allow(dead_code))] // tests
+    pub(crate) fn epoch_bump_required(&self) -> bool {
+        self.state.lock().epoch_bump_required
+    }
+
+    /// Java `bumpIdempotentEpochAndResetIdIfNeeded` (the bump half; the
+    /// sender then asks for a producer id if there is none): bumps the
+    /// epoch locally, which brokers accept from an idempotent producer when
+    /// the partition restarts at sequence 0 (KIP-360), and re-sequences the
+    /// partitions that asked for it. At the last epoch the producer id is
+    /// reset instead: `InitProducerId` gets a new one, and the partitions
+    /// are re-sequenced then. Returns the rewrites for the sender.
+    pub(crate) fn bump_idempotent_epoch_and_reset_id_if_needed(&self) -> Vec<SequenceRewrite> {
+        let mut s = self.state.lock();
+        if self.is_transactional() || !s.epoch_bump_required || s.fatal_error.is_some() {
+            return Vec::new();
+        }
+        s.epoch_bump_required = false;
+        let current = s.producer_id_and_epoch;
+        if !current.is_valid() {
+            // No id yet (or being replaced): the rewrite waits for it.
+            return Vec::new();
+        }
+        if current.epoch == i16::MAX {
+            log::debug!(
+                "Resetting idempotent producer ID. ID and epoch before reset are {current}"
+            );
+            s.producer_id_and_epoch = ProducerIdAndEpoch::NONE;
+            return Vec::new();
+        }
+        s.producer_id_and_epoch = ProducerIdAndEpoch::new(current.producer_id, current.epoch + 1);
+        log::debug!(
+            "Incremented producer epoch, current producer ID and epoch are now {}",
+            s.producer_id_and_epoch
+        );
+        s.rewrite_pending_partitions()
+    }
+
+    // ---- sequences ------------------------------------------------------
 
     /// When the partition's sequences belong to an older producer id or
     /// epoch and none of its batches are in flight, restarts its sequences
@@ -195,10 +436,9 @@ impl TransactionManager {
         }
         if s.has_stale_producer_id_and_epoch(tp) && !s.has_inflight_batches(tp) {
             let current = s.producer_id_and_epoch;
-            let e = s.entry(tp);
-            e.producer_id_and_epoch = current;
-            e.next_sequence = 0;
-            e.last_acked_sequence = NO_LAST_ACKED_SEQUENCE;
+            let mut none = Vec::new();
+            s.entry(tp)
+                .start_sequences_at_beginning(tp, current, &mut none);
             log::debug!(
                 "ProducerId of partition {} set to {} with epoch {}. Reinitialize sequence at beginning.",
                 tp,
@@ -221,7 +461,7 @@ impl TransactionManager {
         e.next_sequence = increment_sequence(e.next_sequence, increment);
     }
 
-    /// Tracks a drained batch until it completes.
+    /// Tracks a drained (or split) batch until it completes.
     pub(crate) fn add_in_flight_batch(&self, batch: &ProducerBatch) -> Result<(), Error> {
         if !batch.has_sequence() {
             return Err(Error::Other(format!(
@@ -233,38 +473,25 @@ impl TransactionManager {
             .lock()
             .entry(batch.topic_partition())
             .in_flight
-            .insert(
-                (
-                    batch.producer_id(),
-                    batch.producer_epoch(),
-                    batch.base_sequence(),
-                ),
-                batch.record_count(),
-            );
+            .insert(batch_key(batch), batch.record_count());
         Ok(())
     }
 
-    /// Stops tracking a batch (completed, or failed for good).
+    /// Stops tracking a batch (completed, failed for good, or split).
     pub(crate) fn remove_in_flight_batch(&self, batch: &ProducerBatch) {
-        let mut s = self.state.lock();
-        if let Some(e) = s.partitions.get_mut(batch.topic_partition()) {
-            e.in_flight.remove(&(
-                batch.producer_id(),
-                batch.producer_epoch(),
-                batch.base_sequence(),
-            ));
-        }
+        self.state
+            .lock()
+            .remove_in_flight(batch.topic_partition(), &batch_key(batch));
     }
 
     /// Base sequence of the lowest in-flight batch of `tp`, or -1.
     pub(crate) fn first_in_flight_sequence(&self, tp: &TopicPartition) -> i32 {
         self.state
             .lock()
-            .entry(tp)
-            .in_flight
-            .keys()
-            .next()
-            .map_or(NO_SEQUENCE, |&(_, _, seq)| seq)
+            .partitions
+            .get(tp)
+            .and_then(|e| e.in_flight.keys().next())
+            .map_or(NO_SEQUENCE, |&(_, seq)| seq)
     }
 
     /// Whether `tp` has batches in flight.
@@ -284,7 +511,7 @@ impl TransactionManager {
     }
 
     /// Whether any partition's sequence is unresolved.
-    #[allow(dead_code)] // sequence resolution (next issue)
+    #[cfg_attr(not(test), allow(dead_code))] // tests
     pub(crate) fn has_unresolved_sequences(&self) -> bool {
         !self.state.lock().unresolved.is_empty()
     }
@@ -307,6 +534,50 @@ impl TransactionManager {
         );
     }
 
+    /// Java `maybeResolveSequences`, at the start of every sender
+    /// iteration: an unresolved partition without batches in flight is
+    /// resolved if the last acknowledged sequence is the one before its
+    /// next sequence (later batches succeeded); otherwise the batches were
+    /// lost, and the epoch is bumped to restart it at 0.
+    pub(crate) fn maybe_resolve_sequences(&self) {
+        let mut s = self.state.lock();
+        let candidates: Vec<TopicPartition> = s
+            .unresolved
+            .keys()
+            .filter(|tp| !s.has_inflight_batches(tp))
+            .cloned()
+            .collect();
+        for tp in candidates {
+            let next = s.next_sequence(&tp);
+            if !s.is_next_sequence(&tp, next) {
+                log::info!(
+                    "No inflight batches remaining for {}, last ack'd sequence for partition is {}, next sequence is {}. Going to bump epoch and reset sequence numbers.",
+                    tp,
+                    s.last_acked_sequence(&tp),
+                    next
+                );
+                s.request_epoch_bump_for_partition(&tp);
+            }
+            s.unresolved.remove(&tp);
+        }
+    }
+
+    /// The last acknowledged sequence of `tp`, if any.
+    #[cfg_attr(not(test), allow(dead_code))] // tests
+    pub(crate) fn last_acked_sequence(&self, tp: &TopicPartition) -> Option<i32> {
+        Some(self.state.lock().last_acked_sequence(tp)).filter(|&s| s != NO_LAST_ACKED_SEQUENCE)
+    }
+
+    /// The offset of the last acknowledged record of `tp`, if any.
+    #[cfg_attr(not(test), allow(dead_code))] // tests
+    pub(crate) fn last_acked_offset(&self, tp: &TopicPartition) -> Option<i64> {
+        self.state
+            .lock()
+            .partitions
+            .get(tp)
+            .and_then(|e| e.last_acked_offset)
+    }
+
     /// Records an acknowledged sequence; returns the partition's last
     /// acknowledged sequence afterwards (-1 if the partition is unknown).
     pub(crate) fn maybe_update_last_acked_sequence(
@@ -325,162 +596,8 @@ impl TransactionManager {
             None => NO_LAST_ACKED_SEQUENCE,
         }
     }
-
-    /// A batch was acknowledged (Java `handleCompletedBatch`): its last
-    /// sequence becomes the partition's last acknowledged one and it stops
-    /// being tracked in flight.
-    pub(crate) fn handle_completed_batch(&self, batch: &ProducerBatch) {
-        let tp = batch.topic_partition();
-        let acked = self.maybe_update_last_acked_sequence(tp, batch.last_sequence());
-        log::debug!(
-            "ProducerId: {}; Set last ack'd sequence number for topic-partition {} to {}",
-            batch.producer_id(),
-            tp,
-            acked
-        );
-        self.remove_in_flight_batch(batch);
-    }
-
-    /// The last acknowledged sequence of `tp`, if any.
-    pub(crate) fn last_acked_sequence(&self, tp: &TopicPartition) -> Option<i32> {
-        self.state
-            .lock()
-            .partitions
-            .get(tp)
-            .map(|e| e.last_acked_sequence)
-            .filter(|&s| s != NO_LAST_ACKED_SEQUENCE)
-    }
 }
 
+mod responses;
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::producer::future::ProduceRequestResult;
-    use crate::record::{Compression, MemoryRecordsBuilder};
-    use crate::util::clock::{Clock, MockClock};
-
-    fn batch(
-        tp: &TopicPartition,
-        records: usize,
-        seq: Option<(ProducerIdAndEpoch, i32)>,
-    ) -> ProducerBatch {
-        let clock = Arc::new(MockClock::default());
-        let b = MemoryRecordsBuilder::new(Vec::new(), Compression::none(), 1024).unwrap();
-        let mut batch = ProducerBatch::new(
-            tp.clone(),
-            b,
-            1024,
-            clock.now(),
-            ProduceRequestResult::new(tp.clone(), clock.clone()),
-        );
-        let mut none = None;
-        for _ in 0..records {
-            batch
-                .try_append(0, None, Some(b"v"), &[], &mut none, clock.now())
-                .unwrap()
-                .unwrap();
-        }
-        if let Some((p, s)) = seq {
-            batch.set_producer_state(p, s, false).unwrap();
-        }
-        batch
-    }
-
-    #[test]
-    fn producer_id_and_epoch_validity() {
-        assert!(!ProducerIdAndEpoch::NONE.is_valid());
-        assert!(ProducerIdAndEpoch::new(0, 0).is_valid());
-        let tm = TransactionManager::new_idempotent();
-        assert!(!tm.has_producer_id());
-        tm.set_producer_id_and_epoch(ProducerIdAndEpoch::new(5, 1));
-        assert_eq!(tm.producer_id_and_epoch(), ProducerIdAndEpoch::new(5, 1));
-    }
-
-    #[test]
-    fn sequences_advance_and_wrap() {
-        let tm = TransactionManager::new_idempotent();
-        let tp = TopicPartition::new("t", 0);
-        assert_eq!(tm.sequence_number(&tp), 0);
-        tm.increment_sequence_number(&tp, 5);
-        assert_eq!(tm.sequence_number(&tp), 5);
-        tm.increment_sequence_number(&tp, i32::MAX - 5);
-        assert_eq!(tm.sequence_number(&tp), i32::MAX);
-        tm.increment_sequence_number(&tp, 2);
-        assert_eq!(tm.sequence_number(&tp), 1);
-    }
-
-    #[test]
-    fn in_flight_batches_are_ordered_by_sequence() {
-        let tm = TransactionManager::new_idempotent();
-        let p = ProducerIdAndEpoch::new(1, 0);
-        let tp = TopicPartition::new("t", 0);
-        assert_eq!(tm.first_in_flight_sequence(&tp), NO_SEQUENCE);
-        assert!(tm.add_in_flight_batch(&batch(&tp, 1, None)).is_err());
-        let b10 = batch(&tp, 2, Some((p, 10)));
-        let b5 = batch(&tp, 5, Some((p, 5)));
-        tm.add_in_flight_batch(&b10).unwrap();
-        tm.add_in_flight_batch(&b5).unwrap();
-        assert!(tm.has_inflight_batches(&tp));
-        assert_eq!(tm.first_in_flight_sequence(&tp), 5);
-        tm.remove_in_flight_batch(&b5);
-        assert_eq!(tm.first_in_flight_sequence(&tp), 10);
-        tm.remove_in_flight_batch(&b10);
-        assert!(!tm.has_inflight_batches(&tp));
-    }
-
-    #[test]
-    fn stale_epoch_resets_sequences_only_without_in_flight_batches() {
-        let tm = TransactionManager::new_idempotent();
-        let tp = TopicPartition::new("t", 0);
-        let old = ProducerIdAndEpoch::new(1, 0);
-        tm.set_producer_id_and_epoch(old);
-        tm.maybe_update_producer_id_and_epoch(&tp);
-        assert!(!tm.has_stale_producer_id_and_epoch(&tp));
-        tm.increment_sequence_number(&tp, 3);
-        let inflight = batch(&tp, 3, Some((old, 0)));
-        tm.add_in_flight_batch(&inflight).unwrap();
-
-        tm.set_producer_id_and_epoch(ProducerIdAndEpoch::new(1, 1));
-        assert!(tm.has_stale_producer_id_and_epoch(&tp));
-        tm.maybe_update_producer_id_and_epoch(&tp);
-        assert_eq!(tm.sequence_number(&tp), 3, "in flight: no reset yet");
-        tm.remove_in_flight_batch(&inflight);
-        tm.maybe_update_producer_id_and_epoch(&tp);
-        assert_eq!(tm.sequence_number(&tp), 0);
-        assert!(!tm.has_stale_producer_id_and_epoch(&tp));
-    }
-
-    #[test]
-    fn unresolved_sequence_keeps_the_highest_next_sequence() {
-        let tm = TransactionManager::new_idempotent();
-        let p = ProducerIdAndEpoch::new(1, 0);
-        let tp = TopicPartition::new("t", 0);
-        assert!(!tm.has_unresolved_sequence(&tp));
-        tm.mark_sequence_unresolved(&batch(&tp, 4, Some((p, 10))));
-        tm.mark_sequence_unresolved(&batch(&tp, 2, Some((p, 0))));
-        assert!(tm.has_unresolved_sequence(&tp));
-        assert!(tm.has_unresolved_sequences());
-        assert_eq!(tm.state.lock().unresolved[&tp], 14);
-    }
-
-    #[test]
-    fn last_acked_sequence_only_grows() {
-        let tm = TransactionManager::new_idempotent();
-        let tp = TopicPartition::new("t", 0);
-        assert_eq!(tm.maybe_update_last_acked_sequence(&tp, 3), -1);
-        tm.sequence_number(&tp);
-        assert_eq!(tm.last_acked_sequence(&tp), None);
-        assert_eq!(tm.maybe_update_last_acked_sequence(&tp, 3), 3);
-        assert_eq!(tm.maybe_update_last_acked_sequence(&tp, 2), 3);
-        assert_eq!(tm.last_acked_sequence(&tp), Some(3));
-    }
-
-    #[test]
-    fn fatal_error_blocks_sending() {
-        let tm = TransactionManager::new_idempotent();
-        let tp = TopicPartition::new("t", 0);
-        assert!(tm.is_send_to_partition_allowed(&tp));
-        tm.transition_to_fatal_error(Error::Other("fenced".into()));
-        assert!(!tm.is_send_to_partition_allowed(&tp));
-    }
-}
+mod tests;

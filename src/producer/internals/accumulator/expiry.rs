@@ -1,7 +1,10 @@
 //! Batches leaving the accumulator other than by drain, and coming back:
 //! delivery-timeout expiry ([`RecordAccumulator::expired_batches`]),
 //! retries ([`RecordAccumulator::reenqueue`], in sequence order with
-//! idempotence) and aborts (forced close, transaction errors).
+//! idempotence), splits of batches too large for the broker
+//! ([`RecordAccumulator::split_and_reenqueue`]), re-sequencing of queued
+//! retries after an epoch bump, and aborts (forced close, transaction
+//! errors).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::Ordering;
@@ -10,6 +13,7 @@ use std::time::Instant;
 use crate::error::Error;
 use crate::producer::future::{BatchOutcome, FinalState};
 use crate::producer::internals::producer_batch::ProducerBatch;
+use crate::producer::internals::transaction_manager::{batch_key, SequenceRewrite};
 
 use super::RecordAccumulator;
 
@@ -78,6 +82,80 @@ impl RecordAccumulator {
             self.insert_in_sequence_order(&mut dq, batch);
         } else {
             dq.push_front(batch);
+        }
+    }
+
+    /// Java `splitAndReenqueue`: splits `big` (rejected with
+    /// `MESSAGE_TOO_LARGE`) into batches of `batch.size` (of half its size
+    /// if it is not larger than that), puts them at the
+    /// head of its partition's deque in place of it (in sequence order with
+    /// idempotence, tracked in flight since they carry sequences already),
+    /// and completes `big` as split so that its records' futures and
+    /// callbacks follow. The new batches count no attempt. The topic's
+    /// compression estimate goes back to at least 1.0 so the next batches
+    /// are not too large again. The caller deallocates `big`. Returns the
+    /// number of new batches.
+    pub(crate) fn split_and_reenqueue(&self, big: &mut ProducerBatch) -> Result<usize, Error> {
+        let tp = big.topic_partition().clone();
+        let ratio = big.compression_ratio().max(1.0);
+        self.get_or_create_topic_info(tp.topic())
+            .set_compression_ratio(ratio);
+        // Java splits at batch.size, which only helps when the batch grew
+        // past it (a compression estimate that was too low). A batch within
+        // batch.size that the broker refuses (its max.message.bytes is
+        // lower) would split into itself and be refused again until its
+        // delivery timeout: halve it instead, so that every split makes
+        // progress.
+        let size = big.records().len();
+        let split_size = if size > self.config.batch_size {
+            self.config.batch_size
+        } else {
+            (size / 2).max(1)
+        };
+        let split = big.split(split_size, ratio, &self.clock)?;
+        let count = split.batches.len();
+        for batch in &split.batches {
+            self.incomplete.add(batch);
+        }
+        let dq = self.get_or_create_deque(&tp);
+        {
+            let mut dq = dq.lock();
+            for batch in split.batches.into_iter().rev() {
+                match &self.transaction_manager {
+                    Some(tm) => {
+                        if batch.has_sequence() {
+                            tm.add_in_flight_batch(&batch)?;
+                        }
+                        self.insert_in_sequence_order(&mut dq, batch);
+                    }
+                    None => dq.push_front(batch),
+                }
+            }
+        }
+        big.complete_split(split.targets);
+        Ok(count)
+    }
+
+    /// Applies re-sequencing (after an epoch bump) to the batches queued
+    /// for a retry, removing from `rewrites` those it applied.
+    pub(crate) fn apply_sequence_rewrites(&self, rewrites: &mut Vec<SequenceRewrite>) {
+        let mut tps: Vec<_> = rewrites.iter().map(|r| r.tp.clone()).collect();
+        tps.dedup();
+        for tp in tps {
+            let Some(dq) = self.deque(&tp) else {
+                continue;
+            };
+            let mut dq = dq.lock();
+            for batch in dq.iter_mut().filter(|b| b.has_sequence()) {
+                let key = batch_key(batch);
+                let Some(pos) = rewrites.iter().position(|r| r.tp == tp && r.from == key) else {
+                    continue;
+                };
+                let rewrite = rewrites.swap_remove(pos);
+                if let Err(e) = batch.reset_producer_state(rewrite.to.0, rewrite.to.1) {
+                    log::error!("cannot re-sequence the batch for {tp}: {e}");
+                }
+            }
         }
     }
 

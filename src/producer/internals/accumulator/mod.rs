@@ -156,6 +156,12 @@ impl TopicInfo {
         f32::from_bits(self.compression_ratio.load(Ordering::Relaxed))
     }
 
+    /// Java's `CompressionRatioEstimator.setEstimation`.
+    fn set_compression_ratio(&self, ratio: f32) {
+        self.compression_ratio
+            .store(ratio.to_bits(), Ordering::Relaxed);
+    }
+
     /// Java's `CompressionRatioEstimator.updateEstimation`: worse ratios are
     /// taken at once (at least +0.05), better ones slowly (-0.005 a batch).
     fn update_compression_ratio(&self, observed: f32) {
@@ -404,12 +410,19 @@ impl RecordAccumulator {
         }
         let _end = EndFlush(&self.flushes_in_progress);
         let deadline = self.clock.now().checked_add(timeout);
-        for (_, result) in self.incomplete.all() {
+        let mut waiting: Vec<Arc<ProduceRequestResult>> =
+            self.incomplete.all().into_iter().map(|(_, r)| r).collect();
+        while let Some(result) = waiting.pop() {
             if !result.await_until(deadline) {
                 return Err(Error::Timeout(format!(
                     "Flush did not complete within {} ms",
                     timeout.as_millis()
                 )));
+            }
+            // A split batch's records live on in the new batches, which
+            // may have been made after the flush started.
+            if let Some(targets) = result.split_targets() {
+                waiting.extend(targets);
             }
         }
         Ok(())

@@ -1,51 +1,61 @@
-//! What the sender does with answers: produce responses per partition
-//! (Java `handleProduceResponse` / `completeBatch` / `failBatch`, §6 G-4)
-//! and the idempotent producer's `InitProducerId` answer.
+//! What the sender does with produce answers (Java `handleProduceResponse`
+//! / `completeBatch` / `failBatch`, §6 G-4, Kafka 4.3).
 //!
 //! ```text
-//!  per partition:  NONE, DUPLICATE_SEQUENCE_NUMBER ─▶ complete(base offset, append time)
-//!                  retriable, time and attempts left ─▶ re-enqueue at the head (backoff)
-//!                  anything else ─▶ fail (Java's exception messages)
-//!                  invalid metadata ─▶ metadata update requested
-//!  always:         in-flight bookkeeping, unmute (max.in.flight == 1), buffer back
+//!  per partition:
+//!    MESSAGE_TOO_LARGE, > 1 record ─▶ split into batch.size batches, re-enqueued in
+//!                                      its place (same sequences), no attempt counted
+//!    error, retry allowed ───────────▶ re-enqueue (sequence order, backoff)
+//!      retry allowed: time and attempts left, not done, and retriable, or (idempotence)
+//!      OUT_OF_ORDER_SEQUENCE_NUMBER / UNKNOWN_PRODUCER_ID by the transaction manager's
+//!      rules, which may request an epoch bump
+//!    DUPLICATE_SEQUENCE_NUMBER ──────▶ success (the broker has it)
+//!    other error ────────────────────▶ fail: the broker's error and message, per-record
+//!                                      errors (KIP-467); idempotence: fatal errors, epoch
+//!                                      bump for the gap left (if retries were left)
+//!    NOT_LEADER / FENCED_LEADER_EPOCH ─▶ leader hint (KIP-951) applied
+//!    invalid metadata ───────────────▶ metadata update requested
+//!    NONE ───────────────────────────▶ complete(base offset, append time)
+//!  always: in-flight bookkeeping, unmute (max.in.flight == 1), buffer back
 //!  disconnect / timeout / unreadable answer ─▶ NETWORK_EXCEPTION / REQUEST_TIMED_OUT
-//!  acks=0 ─▶ complete with offset -1 once written
+//!  partition not answered ─▶ fails with a message naming it; answer for a partition
+//!  not asked ─▶ logged and ignored; acks=0 ─▶ complete with offset -1 once written
 //! ```
-//!
-//! Not here yet (next issue): splitting a batch on `MESSAGE_TOO_LARGE`
-//! (it fails instead), epoch bumps and sequence repair after
-//! `OUT_OF_ORDER_SEQUENCE_NUMBER` / `UNKNOWN_PRODUCER_ID` (they fail the
-//! batch), resolving unresolved sequences.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::Instant;
 
-use super::{RequestKey, Sender};
+use super::{RequestEntry, RequestKey, Sender};
 use crate::clients::metadata::topic_authorization_error;
-use crate::clients::network_client::{ignore_trailing_bytes, ClientResponse, RequestFailure};
+use crate::clients::network_client::{
+    ignore_trailing_bytes, ClientResponse, KafkaClient, RequestFailure,
+};
 use crate::common::TopicPartition;
 use crate::error::Error;
 use crate::producer::future::RecordErrors;
 use crate::producer::internals::producer_batch::ProducerBatch;
-use crate::producer::internals::transaction_manager::ProducerIdAndEpoch;
+use crate::producer::internals::producer_metadata::ProducerTopics;
 use crate::protocol::api_key::ApiKey;
 use crate::protocol::codec::Reader;
 use crate::protocol::error_code::ErrorCode;
-use crate::protocol::messages::init_producer_id::InitProducerIdResponse;
 use crate::protocol::messages::produce::{
     BatchIndexAndErrorMessage, LeaderIdAndEpoch, PartitionProduceResponse, ProduceResponse,
 };
+use crate::protocol::messages::Uuid;
 use crate::record::NO_TIMESTAMP;
 
 /// One partition's answer, as `completeBatch` needs it (Java
 /// `ProduceResponse.PartitionResponse`).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(super) struct PartitionResult {
     error: ErrorCode,
     base_offset: i64,
     log_append_time: i64,
+    log_start_offset: i64,
     error_message: Option<String>,
     record_errors: Vec<BatchIndexAndErrorMessage>,
+    current_leader: LeaderIdAndEpoch,
 }
 
 impl PartitionResult {
@@ -54,8 +64,13 @@ impl PartitionResult {
             error,
             base_offset: -1,
             log_append_time: NO_TIMESTAMP,
+            log_start_offset: -1,
             error_message: message,
             record_errors: Vec::new(),
+            current_leader: LeaderIdAndEpoch {
+                leader_id: -1,
+                leader_epoch: -1,
+            },
         }
     }
 
@@ -64,21 +79,23 @@ impl PartitionResult {
             error: p.error_code,
             base_offset: p.base_offset,
             log_append_time: p.log_append_time_ms,
+            log_start_offset: p.log_start_offset,
             error_message: p.error_message,
             record_errors: p.record_errors,
+            current_leader: p.current_leader,
         }
     }
 
     /// Java `formatErrMsg`.
     fn describe(&self) -> String {
-        match &self.error_message {
-            Some(m) => format!("{}. Error Message: {m}", self.error.name()),
-            None => self.error.name().to_owned(),
+        match self.error_message.as_deref() {
+            Some(m) if !m.is_empty() => format!("{}. Error Message: {m}", self.error.name()),
+            _ => self.error.name().to_owned(),
         }
     }
 }
 
-impl Sender {
+impl<C: KafkaClient<Policy = ProducerTopics>> Sender<C> {
     pub(super) fn handle_response(&mut self, response: ClientResponse) {
         match response.api_key {
             ApiKey::PRODUCE => self.handle_produce_response(response),
@@ -100,7 +117,6 @@ impl Sender {
             );
             return;
         };
-        let now = self.clock.now();
         let correlation_id = response.correlation_id;
         let node = response.destination;
         log::trace!(
@@ -108,9 +124,9 @@ impl Sender {
             response.received.saturating_duration_since(response.created).as_millis()
         );
         let mut entries = request.entries;
-        for (tp, batch) in &entries {
-            if let Some(b) = batch {
-                self.forget_in_flight(tp, b.id());
+        for entry in &entries {
+            if let Some(b) = &entry.batch {
+                self.forget_in_flight(&entry.tp, b.id());
             }
         }
 
@@ -148,7 +164,6 @@ impl Sender {
                             node,
                             response.api_version,
                             correlation_id,
-                            now,
                         );
                         None
                     }
@@ -156,6 +171,7 @@ impl Sender {
                         log::error!(
                             "Cannot read the produce response from node {node} (correlation id {correlation_id}): {e}; closing the connection"
                         );
+                        let now = self.clock.now();
                         for r in self.client.disconnect(node, now) {
                             self.handle_response(r);
                         }
@@ -168,55 +184,44 @@ impl Sender {
             }
         };
 
-        for (tp, batch) in entries {
-            match (&same_for_all, batch) {
-                (Some(result), Some(batch)) => {
-                    let result = PartitionResult {
-                        error: result.error,
-                        base_offset: result.base_offset,
-                        log_append_time: result.log_append_time,
-                        error_message: result.error_message.clone(),
-                        record_errors: Vec::new(),
-                    };
-                    self.complete_batch(batch, result, correlation_id, now);
-                }
-                (None, Some(batch)) => {
-                    // The broker did not mention this partition.
+        let now = self.clock.now();
+        for entry in entries {
+            let result = match &same_for_all {
+                Some(result) => result.clone(),
+                None => {
+                    // The broker did not mention this partition: its fate is
+                    // unknown, and a broker that leaves it out would do so
+                    // again; it fails, saying so.
                     log::error!(
-                        "The produce response from node {node} (correlation id {correlation_id}) has no result for {tp}"
+                        "The produce response from node {node} (correlation id {correlation_id}) has no result for {}",
+                        entry.tp
                     );
-                    let result = PartitionResult::error(
+                    PartitionResult::error(
                         ErrorCode::UNKNOWN_SERVER_ERROR,
                         Some(format!(
-                            "the broker's response did not mention partition {tp}"
+                            "the broker's response did not mention partition {}",
+                            entry.tp
                         )),
-                    );
-                    self.complete_batch(batch, result, correlation_id, now);
+                    )
                 }
-                (_, None) => {
-                    // Expired while in flight: it was failed then; only the
-                    // partition may still be muted.
-                    if self.config.guarantee_message_order {
-                        self.accumulator.unmute_partition(&tp);
-                    }
-                }
-            }
+            };
+            self.complete_entry(entry, result, correlation_id, now, None);
         }
     }
 
     /// Completes the batches named in a decoded response, taking them out
-    /// of `entries`; applies KIP-951 leader hints and the throttle time.
-    #[allow(clippy::too_many_arguments)]
+    /// of `entries` (what is left was not answered); applies the throttle
+    /// time and the KIP-951 leader hints.
     fn apply_produce_response(
         &mut self,
         response: ProduceResponse,
-        topic_names: &std::collections::HashMap<[u8; 16], std::sync::Arc<str>>,
-        entries: &mut [(TopicPartition, Option<ProducerBatch>)],
+        topic_names: &HashMap<Uuid, Arc<str>>,
+        entries: &mut Vec<RequestEntry>,
         node: i32,
         version: i16,
         correlation_id: i32,
-        now: Instant,
     ) {
+        let now = self.clock.now();
         self.client.maybe_throttle(
             node,
             ApiKey::PRODUCE,
@@ -227,172 +232,215 @@ impl Sender {
         let mut leader_hints: Vec<(TopicPartition, LeaderIdAndEpoch)> = Vec::new();
         let mut seen: HashSet<TopicPartition> = HashSet::new();
         for topic in response.responses {
-            let name: std::sync::Arc<str> = if topic.name.is_empty() {
+            let name: Arc<str> = if topic.name.is_empty() {
                 match topic_names.get(&topic.topic_id) {
-                    Some(n) => std::sync::Arc::clone(n),
+                    Some(n) => Arc::clone(n),
                     None => {
-                        log::warn!("Produce response from node {node} names an unknown topic id");
+                        log::warn!(
+                            "Produce response from node {node} names an unknown topic id; ignored"
+                        );
                         continue;
                     }
                 }
             } else {
-                std::sync::Arc::from(topic.name.as_str())
+                Arc::from(topic.name.as_str())
             };
             for p in topic.partition_responses {
-                let tp = TopicPartition::new(std::sync::Arc::clone(&name), p.index);
-                if p.current_leader.leader_id >= 0 {
-                    leader_hints.push((tp.clone(), p.current_leader));
-                }
-                let Some(slot) = entries.iter_mut().find(|(t, _)| *t == tp) else {
-                    log::warn!("Produce response from node {node} names {tp}, which was not in the request");
+                let tp = TopicPartition::new(Arc::clone(&name), p.index);
+                let Some(pos) = entries.iter().position(|e| e.tp == tp) else {
+                    log::warn!(
+                        "Produce response from node {node} (correlation id {correlation_id}) answers {tp}, which was not in the request; ignored"
+                    );
                     continue;
                 };
-                seen.insert(tp.clone());
-                match slot.1.take() {
-                    Some(batch) => self.complete_batch(
-                        batch,
-                        PartitionResult::from_response(p),
-                        correlation_id,
-                        now,
-                    ),
-                    None if self.config.guarantee_message_order => {
-                        self.accumulator.unmute_partition(&tp);
-                    }
-                    None => {}
+                if !seen.insert(tp.clone()) {
+                    log::warn!(
+                        "Produce response from node {node} (correlation id {correlation_id}) answers {tp} twice; the second answer is ignored"
+                    );
+                    continue;
                 }
-            }
-        }
-        // Partitions the response left out stay in `entries` (failed by
-        // the caller); mark the answered ones done.
-        for (tp, batch) in entries.iter_mut() {
-            if seen.contains(tp) {
-                *batch = None;
+                let entry = entries.swap_remove(pos);
+                self.complete_entry(
+                    entry,
+                    PartitionResult::from_response(p),
+                    correlation_id,
+                    now,
+                    Some(&mut leader_hints),
+                );
             }
         }
         if !leader_hints.is_empty() {
             let changed = self
                 .metadata
                 .update_partition_leadership(&leader_hints, &response.node_endpoints);
-            if !changed.is_empty() {
-                log::debug!(
-                    "Updated partition leadership from the produce response for {changed:?}"
-                );
+            for tp in changed {
+                log::debug!("For {tp} leader was updated.");
             }
         }
     }
 
-    /// Java `completeBatch`: success, retry or failure of one batch.
-    fn complete_batch(
+    /// Completes one partition of a request: its batch, or the trace of a
+    /// batch that expired while in flight.
+    fn complete_entry(
         &mut self,
-        batch: ProducerBatch,
+        entry: RequestEntry,
         result: PartitionResult,
         correlation_id: i32,
         now: Instant,
+        leader_hints: Option<&mut Vec<(TopicPartition, LeaderIdAndEpoch)>>,
+    ) {
+        match entry.batch {
+            Some(batch) => self.complete_batch(batch, result, correlation_id, now, leader_hints),
+            None => {
+                // Expired while in flight: it was failed then. As Java's
+                // completeBatch on a done batch, an acknowledgement still
+                // advances the partition's sequences.
+                let acked =
+                    result.error.is_ok() || result.error == ErrorCode::DUPLICATE_SEQUENCE_NUMBER;
+                if let (true, Some(tm), Some((key, count))) =
+                    (acked, &self.transaction_manager, entry.expired)
+                {
+                    tm.handle_completed_sequence(&entry.tp, key, count, result.base_offset);
+                }
+                if result.error.is_invalid_metadata() {
+                    self.metadata.request_update(false);
+                }
+                if self.config.guarantee_message_order {
+                    self.accumulator.unmute_partition(&entry.tp);
+                }
+            }
+        }
+    }
+
+    /// Java `completeBatch`: split, retry, success or failure of one batch.
+    fn complete_batch(
+        &mut self,
+        mut batch: ProducerBatch,
+        result: PartitionResult,
+        correlation_id: i32,
+        now: Instant,
+        leader_hints: Option<&mut Vec<(TopicPartition, LeaderIdAndEpoch)>>,
     ) {
         let tp = batch.topic_partition().clone();
-        if result.error.is_ok() {
-            self.complete_batch_successfully(batch, &result);
-        } else if result.error == ErrorCode::DUPLICATE_SEQUENCE_NUMBER {
-            // The broker has it already (an earlier attempt was written).
-            self.complete_batch_successfully(batch, &result);
-        } else {
-            if result.error.is_invalid_metadata() {
-                if result.error == ErrorCode::UNKNOWN_TOPIC_OR_PARTITION {
+        let error = result.error;
+        if error == ErrorCode::MESSAGE_TOO_LARGE && batch.record_count() > 1 && !batch.is_done() {
+            // Too large for the broker: split and send the parts again,
+            // without counting an attempt.
+            log::warn!(
+                "Got error produce response in correlation id {correlation_id} on topic-partition {tp}, splitting and retrying ({} attempts left). Error: {}",
+                self.config.retries.saturating_sub(batch.attempts()),
+                result.describe()
+            );
+            if let Some(tm) = &self.transaction_manager {
+                tm.remove_in_flight_batch(&batch);
+            }
+            match self.accumulator.split_and_reenqueue(&mut batch) {
+                Ok(n) => {
+                    log::debug!("Split the batch for {tp} into {n} batches");
+                    self.accumulator.deallocate(batch);
+                }
+                Err(e) => {
+                    log::error!("Cannot split the batch for {tp}: {e}");
+                    let error = batch_error(&tp, &result);
+                    self.fail_batch(batch, error, None, true);
+                }
+            }
+        } else if !error.is_ok() {
+            if self.can_retry(&batch, &result, now) {
+                log::warn!(
+                    "Got error produce response with correlation id {correlation_id} on topic-partition {tp}, retrying ({} attempts left). Error: {}",
+                    self.config.retries.saturating_sub(batch.attempts() + 1),
+                    result.describe()
+                );
+                self.accumulator.reenqueue(batch, now);
+            } else if error == ErrorCode::DUPLICATE_SEQUENCE_NUMBER {
+                // The broker has it already, but no longer the offset it
+                // got: success without an offset.
+                self.complete_batch_successfully(batch, &result);
+            } else {
+                // Sequences after it are repaired only if it had retries
+                // left; otherwise the broker may have it.
+                let adjust = batch.attempts() < self.config.retries;
+                let error = batch_error(&tp, &result);
+                let record_errors = record_errors(&result);
+                self.fail_batch(batch, error, record_errors, adjust);
+            }
+            if error.is_invalid_metadata() {
+                if error == ErrorCode::UNKNOWN_TOPIC_OR_PARTITION {
                     log::warn!(
                         "Received unknown topic or partition error in produce request on partition {tp}. The topic-partition may not exist or the user may not have Describe access to it"
                     );
                 } else {
                     log::warn!(
-                        "Received invalid metadata error in produce request on partition {tp} due to {}. Going to request metadata update now",
+                        "Received invalid metadata error in produce request on partition {tp} due to {} Going to request metadata update now",
                         result.describe()
                     );
+                }
+                let hint = result.current_leader;
+                if matches!(
+                    error,
+                    ErrorCode::NOT_LEADER_OR_FOLLOWER | ErrorCode::FENCED_LEADER_EPOCH
+                ) && hint.leader_id != -1
+                    && hint.leader_epoch != -1
+                {
+                    log::debug!(
+                        "For {tp}, received error {}, with leaderIdAndEpoch {hint:?}",
+                        error.name()
+                    );
+                    if let Some(hints) = leader_hints {
+                        hints.push((tp.clone(), hint));
+                    }
                 }
                 self.metadata.request_update(false);
             }
-            if self.can_retry(&batch, &result, now) {
-                let same_producer = self.transaction_manager.as_ref().map_or(true, |tm| {
-                    tm.producer_id_and_epoch()
-                        == ProducerIdAndEpoch::new(batch.producer_id(), batch.producer_epoch())
-                });
-                if same_producer {
-                    log::warn!(
-                        "Got error produce response with correlation id {correlation_id} on topic-partition {tp}, retrying ({} attempts left). Error: {}",
-                        self.config.retries.saturating_sub(batch.attempts() + 1),
-                        result.describe()
-                    );
-                    self.accumulator.reenqueue(batch, now);
-                } else {
-                    let error = Error::Other(format!(
-                        "Attempted to retry sending a batch but the producer id changed from {} to {} in the mean time. This batch will be dropped.",
-                        batch.producer_id(),
-                        self.transaction_manager
-                            .as_ref()
-                            .map_or(-1, |tm| tm.producer_id_and_epoch().producer_id)
-                    ));
-                    self.fail_batch(batch, error, None, now);
-                }
-            } else {
-                let error = batch_error(&tp, &result);
-                let record_errors = record_errors(&result, &error);
-                self.fail_batch(batch, error, record_errors, now);
-            }
+        } else {
+            self.complete_batch_successfully(batch, &result);
         }
         if self.config.guarantee_message_order {
             self.accumulator.unmute_partition(&tp);
         }
     }
 
-    /// Java `canRetry`: time and attempts left, not done, retriable error.
+    /// Java `Sender.canRetry`: time and attempts left, not done, and the
+    /// error retriable (with idempotence: by the transaction manager's
+    /// rules).
     fn can_retry(&self, batch: &ProducerBatch, result: &PartitionResult, now: Instant) -> bool {
         !batch.has_reached_delivery_timeout(self.config.delivery_timeout, now)
             && batch.attempts() < self.config.retries
             && !batch.is_done()
-            && (result.error.is_retriable() || self.out_of_order_but_not_next(batch, result))
-    }
-
-    /// Java `TransactionManager.canRetry` for `OUT_OF_ORDER_SEQUENCE_NUMBER`:
-    /// when the batch is not the partition's next sequence, an earlier
-    /// batch failed and will be retried first, so this one is retried too.
-    /// A real gap (the batch is the next one) needs an epoch bump, which
-    /// comes with the next issue: that batch fails.
-    fn out_of_order_but_not_next(&self, batch: &ProducerBatch, result: &PartitionResult) -> bool {
-        let Some(tm) = &self.transaction_manager else {
-            return false;
-        };
-        if result.error != ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER {
-            return false;
-        }
-        let tp = batch.topic_partition();
-        let next = crate::record::increment_sequence(tm.last_acked_sequence(tp).unwrap_or(-1), 1);
-        !tm.has_unresolved_sequence(tp)
-            && (batch.sequence_has_been_reset() || batch.base_sequence() != next)
+            && match &self.transaction_manager {
+                None => result.error.is_retriable(),
+                Some(tm) => tm.can_retry(result.error, result.log_start_offset, batch),
+            }
     }
 
     fn complete_batch_successfully(&mut self, mut batch: ProducerBatch, result: &PartitionResult) {
         if let Some(tm) = &self.transaction_manager {
             if batch.has_sequence() {
-                tm.handle_completed_batch(&batch);
+                tm.handle_completed_batch(&batch, result.base_offset);
             }
         }
         batch.complete(result.base_offset, result.log_append_time);
         self.accumulator.deallocate(batch);
     }
 
-    /// Java `failBatch`: the batch fails for good; fatal errors stop the
-    /// idempotent producer.
+    /// Java `failBatch`: the batch fails for good; with idempotence the
+    /// transaction manager then decides on fatal errors and sequence
+    /// repair (`adjust_sequence_numbers`: the gap it leaves is closed).
     pub(super) fn fail_batch(
         &mut self,
         mut batch: ProducerBatch,
         error: Error,
         record_errors: Option<RecordErrors>,
-        _now: Instant,
+        adjust_sequence_numbers: bool,
     ) {
-        if let Some(tm) = &self.transaction_manager {
-            if is_fatal_for_idempotence(&error) {
-                tm.transition_to_fatal_error(error.clone());
-            }
-            if batch.has_sequence() {
-                tm.remove_in_flight_batch(&batch);
+        // Java updates the transaction manager after completing the batch;
+        // doing it first (only this thread completes batches, so the batch
+        // stays incomplete in between) means that a caller woken by the
+        // failure already sees the producer's new state, e.g. fatal.
+        if !batch.is_done() {
+            if let Some(tm) = &self.transaction_manager {
+                tm.handle_failed_batch(&batch, &error, adjust_sequence_numbers);
             }
         }
         batch.complete_exceptionally(error, record_errors);
@@ -407,87 +455,6 @@ impl Sender {
             }
         }
     }
-
-    fn handle_init_producer_id_response(&mut self, response: ClientResponse) {
-        let key = RequestKey {
-            node: response.destination,
-            correlation_id: response.correlation_id,
-        };
-        if self.producer_id_request.in_flight != Some(key) {
-            log::debug!(
-                "Ignoring a stale InitProducerId response from node {}",
-                key.node
-            );
-            return;
-        }
-        self.producer_id_request.in_flight = None;
-        let now = self.clock.now();
-        let Some(tm) = self.transaction_manager.clone() else {
-            return;
-        };
-        let body = match response.body {
-            Ok(body) => body,
-            Err(e) => {
-                log::debug!("InitProducerId to node {} failed: {e}; retrying", key.node);
-                self.producer_id_request_failed(now);
-                return;
-            }
-        };
-        let mut r = Reader::new(&body);
-        let resp = match InitProducerIdResponse::decode(&mut r, response.api_version) {
-            Ok(resp) => {
-                ignore_trailing_bytes(&r, "InitProducerIdResponse", key.node);
-                resp
-            }
-            Err(e) => {
-                log::error!(
-                    "Cannot read the InitProducerId response from node {}: {e}",
-                    key.node
-                );
-                for r in self.client.disconnect(key.node, now) {
-                    self.handle_response(r);
-                }
-                self.producer_id_request_failed(now);
-                return;
-            }
-        };
-        self.client.maybe_throttle(
-            key.node,
-            ApiKey::INIT_PRODUCER_ID,
-            response.api_version,
-            resp.throttle_time_ms,
-            now,
-        );
-        if resp.error_code.is_ok() {
-            tm.set_producer_id_and_epoch(ProducerIdAndEpoch::new(
-                resp.producer_id,
-                resp.producer_epoch,
-            ));
-            self.producer_id_request.failures = 0;
-            self.producer_id_request.next_attempt = None;
-        } else if resp.error_code.is_retriable() {
-            log::debug!(
-                "InitProducerId answered {}; retrying",
-                resp.error_code.name()
-            );
-            self.producer_id_request_failed(now);
-        } else {
-            let error = match resp.error_code {
-                ErrorCode::CLUSTER_AUTHORIZATION_FAILED => Error::Broker {
-                    code: resp.error_code,
-                    message: Some(
-                        "The producer is not authorized to do idempotent sends".to_owned(),
-                    ),
-                },
-                code => Error::Broker {
-                    code,
-                    message: None,
-                },
-            };
-            log::error!("Cannot get a producer id: {error}");
-            tm.transition_to_fatal_error(error);
-        }
-    }
 }
 
 /// The error a failed batch reports (Java's exception per error code).
@@ -498,6 +465,13 @@ fn batch_error(tp: &TopicPartition, result: &PartitionResult) -> Error {
             code: result.error,
             message: Some("The producer is not authorized to do idempotent sends".to_owned()),
         },
+        ErrorCode::MESSAGE_TOO_LARGE => Error::RecordTooLarge(format!(
+            "{tp}: {}",
+            result
+                .error_message
+                .as_deref()
+                .unwrap_or(ErrorCode::MESSAGE_TOO_LARGE.message())
+        )),
         code => Error::Broker {
             code,
             message: result.error_message.clone(),
@@ -506,10 +480,11 @@ fn batch_error(tp: &TopicPartition, result: &PartitionResult) -> Error {
 }
 
 /// Per-record errors (produce v8+, KIP-467), as Java builds them: with a
-/// single record error, that record gets the partition's error; with
-/// several, each gets `INVALID_RECORD`; the others in the batch get a
-/// generic error.
-fn record_errors(result: &PartitionResult, top_level: &Error) -> Option<RecordErrors> {
+/// single record error, that record gets the partition's error code; with
+/// several, each gets `INVALID_RECORD`; each with the record's message (or
+/// the partition's, or the code's); the others in the batch get a generic
+/// error.
+fn record_errors(result: &PartitionResult) -> Option<RecordErrors> {
     if result.record_errors.is_empty() {
         return None;
     }
@@ -524,10 +499,7 @@ fn record_errors(result: &PartitionResult, top_level: &Error) -> Option<RecordEr
                 .or_else(|| result.error_message.clone())
                 .unwrap_or_else(|| result.error.message().to_owned());
             let code = if single {
-                match top_level {
-                    Error::Broker { code, .. } => *code,
-                    _ => result.error,
-                }
+                result.error
             } else {
                 ErrorCode::INVALID_RECORD
             };
@@ -547,18 +519,4 @@ fn record_errors(result: &PartitionResult, top_level: &Error) -> Option<RecordEr
                 .to_owned(),
         ),
     ))
-}
-
-/// Errors that put an idempotent producer in the fatal state (Java
-/// `maybeTransitionToErrorState`).
-fn is_fatal_for_idempotence(error: &Error) -> bool {
-    matches!(
-        error.code(),
-        Some(
-            ErrorCode::CLUSTER_AUTHORIZATION_FAILED
-                | ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED
-                | ErrorCode::PRODUCER_FENCED
-                | ErrorCode::UNSUPPORTED_VERSION
-        )
-    ) || matches!(error, Error::Unsupported(_))
 }

@@ -1,6 +1,8 @@
-//! Sender tests on a mock clock: delivery-timeout expiry and the poll
-//! timeout, without a reachable broker. The request/response paths are
-//! exercised end to end in `tests/producer_mock.rs`.
+//! Sender tests on a mock clock over the real network client: delivery
+//! timeout expiry and the poll timeout without a reachable broker, forced
+//! close. The request/response rules are tested on the scripted client in
+//! `tests_retries.rs`, `tests_idempotence.rs` and `tests_split.rs`, and end
+//! to end in `tests/producer_mock.rs` and `tests/producer_faults.rs`.
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -91,6 +93,7 @@ fn unreachable_sender(delivery_timeout: Duration) -> Fixture {
             retry_backoff: 100 * MS,
             retry_backoff_max: 1000 * MS,
             delivery_timeout,
+            retry_backoff_jitter: 0.0,
         },
         clock.clone(),
     );
