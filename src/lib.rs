@@ -63,7 +63,7 @@
 //! * [`mock::MockCluster`] (feature `mock`, on by default): an embedded
 //!   broker for tests.
 //!
-//! Not yet: transactions, TLS/SASL, metrics.
+//! Not yet: transactions, snappy / lz4 / zstd, TLS/SASL, metrics.
 //!
 //! # Threads and the path of one record
 //!
