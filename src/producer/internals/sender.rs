@@ -39,6 +39,8 @@ mod tests;
 #[cfg(test)]
 mod tests_idempotence;
 #[cfg(test)]
+mod tests_leader_move;
+#[cfg(test)]
 mod tests_retries;
 #[cfg(test)]
 mod tests_split;
