@@ -25,8 +25,11 @@ fn move_partition_0_to_node_2(fx: &Fx) {
     assert_eq!(fx.metadata.fetch().leader_for(&tp(0)), Some(2));
 }
 
-/// Batches of each produce request as (partition, values).
-fn sent(fx: &Fx) -> Vec<(i32, Vec<(i32, Vec<String>)>)> {
+/// A produce request as (node, its batches as (partition, values)).
+type Sent = (i32, Vec<(i32, Vec<String>)>);
+
+/// The produce requests in flight, oldest first.
+fn sent(fx: &Fx) -> Vec<Sent> {
     fx.produce_requests()
         .iter()
         .map(|r| {
