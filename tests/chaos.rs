@@ -198,9 +198,6 @@ fn seed_report(plan: &Plan, records: usize, ended: &Ended) -> String {
 }
 
 #[test]
-#[ignore = "producer bug: batches of a partition in flight to its old leader while later ones go to the new leader \
-            are resent outside the broker's 5-batch duplicate window and reported failed though written \
-            (default seeds 55 and 99 fail; see found::a_held_batch_resent_after_a_leader_move_is_acknowledged_once)"]
 fn chaos_seeds_deliver_exactly_once_in_order_and_report_every_failure() {
     chaos_support::logger::init_from_env();
     let settings = settings();
@@ -364,7 +361,6 @@ mod found {
     /// (Java's producer does the same: nothing in its drain stops a
     /// partition from having batches in flight to two brokers).
     #[test]
-    #[ignore = "producer bug: a batch in flight to an old leader while later batches go to the new one is failed though written (chaos seeds 55, 99)"]
     fn a_held_batch_resent_after_a_leader_move_is_acknowledged_once() {
         let cluster = MockCluster::builder().brokers(2).start().unwrap();
         cluster.create_topic("t", 2).unwrap();
@@ -414,7 +410,6 @@ mod found {
     /// in `TransactionManager.handleFailedBatch`) and the later batches go
     /// through.
     #[test]
-    #[ignore = "producer bug: after a batch fails with a non-retriable error, later batches of its partition fail at delivery.timeout.ms (no epoch bump / sequence repair yet)"]
     fn a_non_retriable_error_fails_its_batch_only() {
         let cluster = MockCluster::builder().brokers(1).start().unwrap();
         cluster.create_topic("t", 1).unwrap();

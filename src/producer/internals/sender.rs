@@ -39,6 +39,8 @@ mod tests;
 #[cfg(test)]
 mod tests_idempotence;
 #[cfg(test)]
+mod tests_leader_move;
+#[cfg(test)]
 mod tests_retries;
 #[cfg(test)]
 mod tests_split;
@@ -337,8 +339,11 @@ impl<C: KafkaClient<Policy = ProducerTopics>> Sender<C> {
     /// Batches still held by requests when the thread ends go back to the
     /// pool (their futures were completed by the response or the abort).
     fn release_in_flight_batches(&mut self) {
-        for (_, request) in self.requests.drain() {
+        for (key, request) in self.requests.drain() {
             for entry in request.entries {
+                if let Some(tm) = &self.transaction_manager {
+                    tm.batch_request_done(&entry.tp, key.node);
+                }
                 if let Some(mut batch) = entry.batch {
                     batch.abort(Error::Closed(
                         "The producer closed before the broker answered".to_owned(),
@@ -557,6 +562,9 @@ impl<C: KafkaClient<Policy = ProducerTopics>> Sender<C> {
                     correlation_id,
                 };
                 for b in &batches {
+                    if let Some(tm) = &self.transaction_manager {
+                        tm.batch_sent_to_node(b.topic_partition(), node);
+                    }
                     self.in_flight_batches
                         .entry(b.topic_partition().clone())
                         .or_default()

@@ -267,6 +267,9 @@ pub(crate) fn is_fatal_for_idempotence(error: &Error) -> bool {
 pub(crate) struct TransactionManager {
     transactional_id: Option<Arc<str>>,
     state: Mutex<State>,
+    /// Nodes each partition has produce requests in flight to (see
+    /// `request_nodes`); a lock of its own, apart from the sequences.
+    request_nodes: Mutex<request_nodes::RequestNodes>,
 }
 
 impl TransactionManager {
@@ -282,6 +285,7 @@ impl TransactionManager {
                 partitions_to_rewrite: HashSet::new(),
                 fatal_error: None,
             }),
+            request_nodes: Mutex::new(HashMap::new()),
         }
     }
 
@@ -598,6 +602,7 @@ impl TransactionManager {
     }
 }
 
+mod request_nodes;
 mod responses;
 #[cfg(test)]
 mod tests;

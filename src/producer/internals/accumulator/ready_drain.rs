@@ -176,7 +176,12 @@ impl RecordAccumulator {
     ) {
         // A node already ready needs no more checks; its other partitions
         // do not shorten the delay.
-        if result.ready_nodes.contains(&leader) || muted.contains(tp) {
+        if result.ready_nodes.contains(&leader)
+            || muted.contains(tp)
+            || self.in_flight_to_other_node(tp, leader)
+        {
+            // A partition in flight to its old leader waits for that
+            // request's end, which wakes the sender.
             return;
         }
         let time_to_wait = if head.backing_off {
@@ -273,7 +278,16 @@ impl RecordAccumulator {
             let tp = &parts[drain_index];
             indexes.insert(node, drain_index);
             drain_index = (drain_index + 1) % parts.len();
-            match self.drain_step(cluster, tp, size, ready.is_empty(), max_size, now, muted) {
+            match self.drain_step(
+                cluster,
+                node,
+                tp,
+                size,
+                ready.is_empty(),
+                max_size,
+                now,
+                muted,
+            ) {
                 DrainStep::Skip => {}
                 DrainStep::Stop => break,
                 DrainStep::Take(mut batch) => {
@@ -309,6 +323,7 @@ impl RecordAccumulator {
     fn drain_step(
         &self,
         cluster: &Cluster,
+        node: i32,
         tp: &TopicPartition,
         size: usize,
         nothing_taken: bool,
@@ -318,7 +333,7 @@ impl RecordAccumulator {
     ) -> DrainStep {
         // Only partitions without an in-flight batch (when ordering is
         // guaranteed) are drained.
-        if muted.contains(tp) {
+        if muted.contains(tp) || self.in_flight_to_other_node(tp, node) {
             return DrainStep::Skip;
         }
         let Some(dq) = self.deque(tp) else {
@@ -388,6 +403,17 @@ impl RecordAccumulator {
             tp
         );
         tm.add_in_flight_batch(batch)
+    }
+
+    /// With idempotence, whether `tp` has a produce request in flight to
+    /// a node other than `node` (its old leader): its batches go to one
+    /// node at a time, so that a resend of a batch whose answer was lost
+    /// stays within the broker's five-batch duplicate window (see
+    /// `transaction_manager::request_nodes`). Not in Java.
+    fn in_flight_to_other_node(&self, tp: &TopicPartition, node: i32) -> bool {
+        self.transaction_manager
+            .as_ref()
+            .is_some_and(|tm| tm.has_requests_in_flight_to_other_node(tp, node))
     }
 
     /// Java `shouldStopDrainBatchesForPartition`: with idempotence, stop

@@ -125,6 +125,11 @@ impl<C: KafkaClient<Policy = ProducerTopics>> Sender<C> {
         );
         let mut entries = request.entries;
         for entry in &entries {
+            if let Some(tm) = &self.transaction_manager {
+                // Before the batches are re-enqueued or completed: the
+                // partition may go to another node from now on.
+                tm.batch_request_done(&entry.tp, node);
+            }
             if let Some(b) = &entry.batch {
                 self.forget_in_flight(&entry.tp, b.id());
             }
