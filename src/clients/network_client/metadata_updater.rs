@@ -115,9 +115,15 @@ impl<P: TopicPolicy> NetworkClient<P> {
         }
         self.metadata.note_update_attempt(now);
         let mut least_loaded = self.least_loaded_node(now);
+        // Rebootstrapping from the bootstrap nodes themselves changes
+        // nothing but the metadata version, and each new version wakes the
+        // callers waiting in `send` for metadata, who ask for an update and
+        // wake this thread again: with every bootstrap broker refusing
+        // connections that loop burnt a core. So only leave real metadata.
         let stuck = self.config.rebootstrap
             && least_loaded.node.is_none()
-            && !least_loaded.at_least_one_connection_ready;
+            && !least_loaded.at_least_one_connection_ready
+            && !self.metadata.fetch().is_bootstrap();
         if stuck || self.metadata.needs_rebootstrap(now) {
             self.rebootstrap(now);
             least_loaded = self.least_loaded_node(now);
