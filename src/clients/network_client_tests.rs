@@ -124,6 +124,10 @@ fn standard_answer(h: &RequestHeader, port: u16) -> Option<Vec<u8>> {
 }
 
 fn client_for(port: u16, clock: Arc<MockClock>) -> NetworkClient<AllTopics> {
+    client_with(port, clock, false)
+}
+
+fn client_with(port: u16, clock: Arc<MockClock>, rebootstrap: bool) -> NetworkClient<AllTopics> {
     let params = MetadataParams {
         backoff_jitter: 0.0,
         ..MetadataParams::default()
@@ -141,7 +145,7 @@ fn client_for(port: u16, clock: Arc<MockClock>) -> NetworkClient<AllTopics> {
         max_in_flight_per_connection: 5,
         request_timeout: 30_000 * MS,
         reconnect_backoff: 50 * MS,
-        rebootstrap: false,
+        rebootstrap,
         selector: SelectorConfig {
             max_receive_size: 1 << 20,
             connections_max_idle: None,
@@ -597,4 +601,29 @@ fn bytes_after_a_metadata_body_are_ignored_as_java_does() {
     connect_ready(&mut client, &clock, server.port);
     assert_eq!(client.metadata().fetch().nodes().len(), 1);
     assert!(client.is_ready(-1, clock.now()), "the connection was kept");
+}
+
+#[test]
+fn unreachable_bootstrap_brokers_do_not_rebootstrap_in_a_loop() {
+    // Rebootstrapping to the bootstrap nodes themselves used to bump the
+    // metadata version on every poll, waking every send() waiting for
+    // metadata, which woke the network thread again: a busy loop.
+    let port = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let clock = Arc::new(MockClock::default());
+    let mut client = client_with(port, clock.clone(), true);
+    let version = client.metadata().update_version();
+    for _ in 0..100 {
+        client.metadata().request_update(false);
+        client.poll(MS, clock.now());
+        clock.advance(20 * MS);
+    }
+    assert!(client.metadata().fetch().is_bootstrap());
+    assert_eq!(
+        client.metadata().update_version(),
+        version,
+        "no rebootstrap (and no metadata version) while only bootstrap nodes are known"
+    );
 }
