@@ -415,28 +415,34 @@ impl<K: 'static, V: 'static> KafkaProducer<K, V> {
         record: ProducerRecord<K, V>,
         user_callback: Option<RecordCallback>,
     ) -> Result<SendFuture> {
-        let record = if self.interceptors.is_empty() {
-            record
-        } else {
-            self.interceptors.on_send(record)
-        };
+        if self.interceptors.is_empty() {
+            // Nothing needs the partition or the topic after a failure:
+            // no shared cell, no copy of the topic.
+            let mut callback = user_callback;
+            return self
+                .do_send(record, &mut callback, None)
+                .map_err(|error| self.send_failed(error, &mut callback));
+        }
+        let record = self.interceptors.on_send(record);
         // The partition for interceptors' failure metadata; -1 until known.
         let partition = Arc::new(AtomicI32::new(record.partition().unwrap_or(-1)));
         let topic = record.topic().to_owned();
         let mut callback = self.wrap_callback(&topic, &partition, user_callback);
-        match self.do_send(record, &mut callback, &partition) {
-            Ok(future) => Ok(future),
-            Err(error) => {
-                log::debug!(
-                    "[Producer clientId={}] Exception occurred during message send: {error}",
-                    self.client_id
-                );
-                if let Some(cb) = callback.take() {
-                    cb(Err(error.clone()));
-                }
-                Err(error)
-            }
+        self.do_send(record, &mut callback, Some(&partition))
+            .map_err(|error| self.send_failed(error, &mut callback))
+    }
+
+    /// A send failed before its record was appended: the callback (if it
+    /// is still ours) gets the error, and so does the caller.
+    fn send_failed(&self, error: Error, callback: &mut Option<RecordCallback>) -> Error {
+        log::debug!(
+            "[Producer clientId={}] Exception occurred during message send: {error}",
+            self.client_id
+        );
+        if let Some(cb) = callback.take() {
+            cb(Err(error.clone()));
         }
+        error
     }
 
     /// The callback given to the batch: interceptors first, then the
@@ -473,8 +479,13 @@ impl<K: 'static, V: 'static> KafkaProducer<K, V> {
         &self,
         record: ProducerRecord<K, V>,
         callback: &mut Option<RecordCallback>,
-        partition_out: &AtomicI32,
+        partition_out: Option<&AtomicI32>,
     ) -> Result<SendFuture> {
+        let set_partition = |p: i32| {
+            if let Some(out) = partition_out {
+                out.store(p, Ordering::SeqCst);
+            }
+        };
         self.throw_if_closed()?;
         record.validate()?;
         if let Some(tm) = &self.transaction_manager {
@@ -522,7 +533,7 @@ impl<K: 'static, V: 'static> KafkaProducer<K, V> {
             }
             None => self.partition(&topic, key_bytes, value_bytes, &cluster, count)?,
         };
-        partition_out.store(partition, Ordering::SeqCst);
+        set_partition(partition);
 
         let size = estimate_size_in_bytes_upper_bound(key_bytes, value_bytes, &headers);
         self.ensure_valid_record_size(size)?;
@@ -553,7 +564,7 @@ impl<K: 'static, V: 'static> KafkaProducer<K, V> {
                 Some(p) => p,
                 None => self.partition(&topic, key_bytes, value_bytes, &cluster, count)?,
             };
-            partition_out.store(partition, Ordering::SeqCst);
+            set_partition(partition);
             log::trace!("Retrying append due to new batch creation for topic {topic} partition {partition}. The old partition was {}", result.partition);
             result = self.accumulator.append(
                 &topic,
@@ -569,7 +580,7 @@ impl<K: 'static, V: 'static> KafkaProducer<K, V> {
                 &cluster,
             )?;
         }
-        partition_out.store(result.partition, Ordering::SeqCst);
+        set_partition(result.partition);
         if result.batch_is_full || result.new_batch_created {
             log::trace!(
                 "Waking up the sender since topic {topic} partition {} is either full or getting a new batch",

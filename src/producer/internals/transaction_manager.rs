@@ -30,6 +30,7 @@
 //! synchronized methods are.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
@@ -270,6 +271,11 @@ pub(crate) struct TransactionManager {
     /// Nodes each partition has produce requests in flight to (see
     /// `request_nodes`); a lock of its own, apart from the sequences.
     request_nodes: Mutex<request_nodes::RequestNodes>,
+    /// Set (after `fatal_error`) once the producer is in the fatal error
+    /// state; never cleared. Every `send` checks it, so the common case
+    /// (no fatal error) costs one atomic load, not the state lock the
+    /// network thread also takes.
+    has_fatal: AtomicBool,
 }
 
 impl TransactionManager {
@@ -286,6 +292,7 @@ impl TransactionManager {
                 fatal_error: None,
             }),
             request_nodes: Mutex::new(HashMap::new()),
+            has_fatal: AtomicBool::new(false),
         }
     }
 
@@ -341,6 +348,7 @@ impl TransactionManager {
     pub(crate) fn transition_to_fatal_error(&self, error: Error) {
         log::info!("Transiting to fatal error state due to {}", error);
         self.state.lock().fatal_error = Some(error);
+        self.has_fatal.store(true, Ordering::Release);
     }
 
     /// The error that put the producer in the fatal state, if any (Java
@@ -357,6 +365,9 @@ impl TransactionManager {
     /// Java `maybeFailWithError`, as `send` calls it: in the fatal state,
     /// the error a new send fails with, naming the cause.
     pub(crate) fn maybe_fail_with_error(&self) -> Result<(), Error> {
+        if !self.has_fatal.load(Ordering::Acquire) {
+            return Ok(());
+        }
         let s = self.state.lock();
         let Some(cause) = &s.fatal_error else {
             return Ok(());
