@@ -17,6 +17,7 @@
 //! interceptors' `on_acknowledgement` sees it, and `send` returns `Err`.
 //! Afterwards errors arrive through the future and the callback.
 
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::Arc;
 use std::thread::{JoinHandle, ThreadId};
@@ -39,6 +40,7 @@ use crate::producer::internals::accumulator::{AccumulatorConfig, RecordAccumulat
 use crate::producer::internals::buffer_pool::BufferPool;
 use crate::producer::internals::producer_metadata::{wait_on_metadata, ProducerMetadata};
 use crate::producer::internals::sender::{Sender, SenderConfig, SenderControl};
+use crate::producer::internals::topic_cache::{TopicCache, TopicView};
 use crate::producer::internals::transaction_manager::TransactionManager;
 use crate::producer::partitioner::{default_partition_for_key, Partitioner, RoundRobinPartitioner};
 use crate::producer::record::{ProducerRecord, RecordMetadata};
@@ -122,6 +124,8 @@ pub struct KafkaProducer<K, V> {
     interceptors: Arc<ProducerInterceptors<K, V>>,
     partitioner: Option<Arc<dyn Partitioner>>,
     resources_closed: AtomicBool,
+    /// This producer's key into the caller threads' topic caches.
+    topic_cache: TopicCache,
 }
 
 impl<K, V> std::fmt::Debug for KafkaProducer<K, V> {
@@ -376,6 +380,7 @@ impl<K: 'static, V: 'static> KafkaProducer<K, V> {
             interceptors: Arc::new(ProducerInterceptors::new(b.interceptors)),
             partitioner,
             resources_closed: AtomicBool::new(false),
+            topic_cache: TopicCache::new(),
         })
     }
 
@@ -496,19 +501,32 @@ impl<K: 'static, V: 'static> KafkaProducer<K, V> {
         let (topic, explicit_partition, key, value, headers, timestamp) = record.into_parts();
         let now = self.clock.now();
         let max_block = self.config.max_block();
-        let control = &self.control;
-        let waited = wait_on_metadata(&self.metadata, &topic, None, now, max_block, &|| {
-            control.wakeup();
-        })
-        .map_err(|e| {
-            if self.metadata.is_closed() {
-                Error::Closed("Producer closed while send in progress".to_owned())
-            } else {
-                e
+        let local = self.topic_cache.get(&topic, &self.accumulator);
+        // Read before the cluster is fetched (see `TopicView`).
+        let version = self.metadata.cluster_version();
+        let (view, waited) = match local.current_view(version, None, now) {
+            Some(view) => (view, Duration::ZERO),
+            None => {
+                let control = &self.control;
+                let waited =
+                    wait_on_metadata(&self.metadata, &topic, None, now, max_block, &|| {
+                        control.wakeup();
+                    })
+                    .map_err(|e| {
+                        if self.metadata.is_closed() {
+                            Error::Closed("Producer closed while send in progress".to_owned())
+                        } else {
+                            e
+                        }
+                    })?;
+                let count = waited.cluster.partition_count(&topic).unwrap_or(0);
+                let view = Rc::new(TopicView::new(waited.cluster, count, version, waited.usage));
+                local.set_view(Rc::clone(&view));
+                (view, waited.waited)
             }
-        })?;
-        let cluster = waited.cluster;
-        let remaining = max_block.saturating_sub(waited.waited);
+        };
+        let cluster = &*view.cluster;
+        let remaining = max_block.saturating_sub(waited);
 
         let key_bytes = key
             .as_ref()
@@ -521,7 +539,7 @@ impl<K: 'static, V: 'static> KafkaProducer<K, V> {
         let key_bytes = key_bytes.as_deref();
         let value_bytes = value_bytes.as_deref();
 
-        let count = cluster.partition_count(&topic).unwrap_or(0);
+        let count = view.partition_count;
         let partition = match explicit_partition {
             Some(p) => {
                 if usize::try_from(p).map_or(true, |p| p >= count) {
@@ -531,7 +549,7 @@ impl<K: 'static, V: 'static> KafkaProducer<K, V> {
                 }
                 p
             }
-            None => self.partition(&topic, key_bytes, value_bytes, &cluster, count)?,
+            None => self.partition(&topic, key_bytes, value_bytes, cluster, count)?,
         };
         set_partition(partition);
 
@@ -541,8 +559,8 @@ impl<K: 'static, V: 'static> KafkaProducer<K, V> {
         log::trace!("Attempting to append record to topic {topic} partition {partition}");
 
         let abort_on_new_batch = self.partitioner.is_some();
-        let mut result = self.accumulator.append(
-            &topic,
+        let mut result = self.accumulator.append_to(
+            &mut local.appender.borrow_mut(),
             partition,
             timestamp,
             key_bytes,
@@ -552,22 +570,22 @@ impl<K: 'static, V: 'static> KafkaProducer<K, V> {
             remaining,
             abort_on_new_batch,
             now,
-            &cluster,
+            cluster,
         )?;
         if result.abort_for_new_batch {
             // A custom partitioner may move the record when a new batch is
             // needed (KIP-480).
             if let Some(p) = &self.partitioner {
-                p.on_new_batch(&topic, &cluster, result.partition);
+                p.on_new_batch(&topic, cluster, result.partition);
             }
             let partition = match explicit_partition {
                 Some(p) => p,
-                None => self.partition(&topic, key_bytes, value_bytes, &cluster, count)?,
+                None => self.partition(&topic, key_bytes, value_bytes, cluster, count)?,
             };
             set_partition(partition);
             log::trace!("Retrying append due to new batch creation for topic {topic} partition {partition}. The old partition was {}", result.partition);
-            result = self.accumulator.append(
-                &topic,
+            result = self.accumulator.append_to(
+                &mut local.appender.borrow_mut(),
                 partition,
                 timestamp,
                 key_bytes,
@@ -577,7 +595,7 @@ impl<K: 'static, V: 'static> KafkaProducer<K, V> {
                 remaining,
                 false,
                 now,
-                &cluster,
+                cluster,
             )?;
         }
         set_partition(result.partition);

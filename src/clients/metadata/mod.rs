@@ -39,6 +39,7 @@ mod tests;
 pub(crate) mod testutil;
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -342,6 +343,11 @@ pub(crate) struct Metadata<P> {
     updated: Condvar,
     /// The published view; replaced whole, never mutated.
     cluster: RwLock<Arc<Cluster>>,
+    /// Incremented after every replacement of `cluster`: a caller that
+    /// kept a cluster fetched after reading this number still has the
+    /// current one while the number is unchanged (one atomic load, no
+    /// lock).
+    cluster_version: AtomicU64,
     clock: Arc<dyn Clock>,
 }
 
@@ -363,6 +369,7 @@ impl<P: TopicPolicy> Metadata<P> {
             }),
             updated: Condvar::new(),
             cluster: RwLock::new(Arc::new(Cluster::default())),
+            cluster_version: AtomicU64::new(0),
             clock,
         }
     }
@@ -385,8 +392,16 @@ impl<P: TopicPolicy> Metadata<P> {
         f(core, policy)
     }
 
+    /// The number of times the cluster was replaced; see
+    /// [`fetch`](Self::fetch). Read it before fetching.
+    pub(crate) fn cluster_version(&self) -> u64 {
+        self.cluster_version.load(Ordering::Acquire)
+    }
+
     fn publish(&self, core: &Core) {
-        *self.cluster.write() = Arc::clone(core.snapshot.cluster());
+        let mut cluster = self.cluster.write();
+        *cluster = Arc::clone(core.snapshot.cluster());
+        self.cluster_version.fetch_add(1, Ordering::Release);
     }
 
     /// Starts from the bootstrap servers: nodes -1, -2, ... and a full

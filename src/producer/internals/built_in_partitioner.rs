@@ -33,7 +33,7 @@ use std::cell::Cell;
 use std::collections::hash_map::RandomState;
 use std::fmt;
 use std::hash::{BuildHasher, Hasher};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use parking_lot::RwLock;
@@ -42,18 +42,22 @@ use crate::common::Cluster;
 use crate::util::murmur2::{self, to_positive};
 
 /// The current sticky partition of a topic and the bytes produced to it
-/// since it was chosen. Compared by identity: a new one is made on every
-/// switch.
+/// since it was chosen. Compared by identity: a new one, with the next
+/// generation number, is made on every switch.
 #[derive(Debug)]
 pub(crate) struct StickyPartitionInfo {
     index: i32,
+    /// Unique per partitioner and increasing from 1: two infos of one
+    /// partitioner are the same object iff their generations are equal.
+    generation: u64,
     produced_bytes: AtomicUsize,
 }
 
 impl StickyPartitionInfo {
-    fn new(index: i32) -> Self {
+    fn new(index: i32, generation: u64) -> Self {
         StickyPartitionInfo {
             index,
+            generation,
             produced_bytes: AtomicUsize::new(0),
         }
     }
@@ -89,9 +93,13 @@ type RandomSource = Box<dyn Fn() -> i32 + Send + Sync>;
 pub(crate) struct BuiltInPartitioner {
     topic: Arc<str>,
     sticky_batch_size: usize,
-    // Held only to clone or replace an `Arc`, so readers on the append path
-    // wait for no more than a pointer copy.
+    // Held only to clone or replace an `Arc`. The append path reads
+    // `generation` instead (a plain load, no lock) and takes this only when
+    // the sticky partition changed since the caller last looked.
     sticky: RwLock<Option<Arc<StickyPartitionInfo>>>,
+    /// The generation of the current sticky info, 0 before the first one;
+    /// stored after `sticky` is replaced, under its write lock.
+    generation: AtomicU64,
     load_stats: RwLock<Option<Arc<PartitionLoadStats>>>,
     random: Option<RandomSource>,
 }
@@ -105,6 +113,7 @@ impl BuiltInPartitioner {
             topic,
             sticky_batch_size: sticky_batch_size.max(1),
             sticky: RwLock::new(None),
+            generation: AtomicU64::new(0),
             load_stats: RwLock::new(None),
             random: None,
         }
@@ -163,21 +172,47 @@ impl BuiltInPartitioner {
 
     /// The current sticky partition, choosing one if there is none yet.
     /// When two threads race to choose the first one, both get the winner's.
+    #[allow(dead_code)] // tests; the accumulator peeks through its cache
     pub(crate) fn peek_current_partition_info(
         &self,
         cluster: &Cluster,
     ) -> Arc<StickyPartitionInfo> {
+        let mut cached = None;
+        Arc::clone(self.peek_cached(&mut cached, cluster))
+    }
+
+    /// [`peek_current_partition_info`](Self::peek_current_partition_info)
+    /// through a caller's cache: when `cached` is still the current info
+    /// (one atomic load tells), it is returned without a lock or a
+    /// reference count change; otherwise `cached` is refreshed first.
+    pub(crate) fn peek_cached<'c>(
+        &self,
+        cached: &'c mut Option<Arc<StickyPartitionInfo>>,
+        cluster: &Cluster,
+    ) -> &'c Arc<StickyPartitionInfo> {
+        let current = self.generation.load(Ordering::Acquire);
+        let fresh = matches!(cached, Some(info) if info.generation == current);
+        if !fresh {
+            *cached = Some(self.load_current(cluster));
+        }
+        // Set just above when it was not already.
+        cached.get_or_insert_with(|| self.load_current(cluster))
+    }
+
+    fn load_current(&self, cluster: &Cluster) -> Arc<StickyPartitionInfo> {
         if let Some(info) = self.sticky.read().as_ref() {
             return Arc::clone(info);
         }
         // Chosen before taking the write lock, as Java does before its CAS.
-        let candidate = Arc::new(StickyPartitionInfo::new(self.next_partition(cluster)));
+        let index = self.next_partition(cluster);
         let mut sticky = self.sticky.write();
         match sticky.as_ref() {
             Some(winner) => Arc::clone(winner),
             None => {
-                *sticky = Some(Arc::clone(&candidate));
-                candidate
+                let first = Arc::new(StickyPartitionInfo::new(index, 1));
+                *sticky = Some(Arc::clone(&first));
+                self.generation.store(1, Ordering::Release);
+                first
             }
         }
     }
@@ -185,12 +220,14 @@ impl BuiltInPartitioner {
     /// Whether another thread switched away from `info` since it was peeked.
     /// Call it with the partition's deque locked. `None` (the record did not
     /// use the built-in partitioner) never changed.
+    ///
+    /// A switch away from `info` happens under the lock of `info`'s deque
+    /// (in [`update_partition_info`](Self::update_partition_info)), so a
+    /// caller holding that lock sees its generation store.
     pub(crate) fn is_partition_changed(&self, info: Option<&Arc<StickyPartitionInfo>>) -> bool {
         match info {
             None => false,
-            Some(info) => {
-                !matches!(self.sticky.read().as_ref(), Some(current) if Arc::ptr_eq(current, info))
-            }
+            Some(info) => self.generation.load(Ordering::Acquire) != info.generation,
         }
     }
 
@@ -223,8 +260,11 @@ impl BuiltInPartitioner {
             );
         }
         if (produced >= self.sticky_batch_size && enable_switch) || produced >= twice {
-            let next = Arc::new(StickyPartitionInfo::new(self.next_partition(cluster)));
-            *self.sticky.write() = Some(next);
+            let index = self.next_partition(cluster);
+            let mut sticky = self.sticky.write();
+            let generation = info.generation + 1;
+            *sticky = Some(Arc::new(StickyPartitionInfo::new(index, generation)));
+            self.generation.store(generation, Ordering::Release);
         }
     }
 
@@ -568,6 +608,33 @@ mod tests {
         p.update_partition_info(None, 1000, &c, true);
         assert!(!p.is_partition_changed(Some(&a)));
         assert_eq!(a.produced_bytes(), 0);
+    }
+
+    #[test]
+    fn a_cached_peek_is_kept_until_a_switch() {
+        let c = cluster(&[Some(0), Some(1), Some(0)]);
+        let p = sequential(3);
+        let mut cache = None;
+        let first = Arc::clone(p.peek_cached(&mut cache, &c));
+        assert_eq!(first.partition(), 0);
+        // Still current: the very same info comes back.
+        assert!(Arc::ptr_eq(p.peek_cached(&mut cache, &c), &first));
+        p.update_partition_info(Some(&first), 3, &c, true);
+        assert!(p.is_partition_changed(Some(&first)));
+        // After the switch the cache follows the partitioner.
+        let second = Arc::clone(p.peek_cached(&mut cache, &c));
+        assert_eq!(second.partition(), 1);
+        assert!(Arc::ptr_eq(&second, &p.peek_current_partition_info(&c)));
+        assert!(!p.is_partition_changed(Some(&second)));
+        // A switch to the same partition is still a switch.
+        let (p, next) = scripted(3);
+        let a = p.peek_current_partition_info(&c);
+        next.store(a.partition(), Ordering::Relaxed);
+        p.update_partition_info(Some(&a), 3, &c, true);
+        let b = p.peek_current_partition_info(&c);
+        assert_eq!(a.partition(), b.partition());
+        assert!(p.is_partition_changed(Some(&a)));
+        assert!(!Arc::ptr_eq(&a, &b));
     }
 
     #[test]

@@ -7,4 +7,5 @@ pub(crate) mod built_in_partitioner;
 pub(crate) mod producer_batch;
 pub(crate) mod producer_metadata;
 pub(crate) mod sender;
+pub(crate) mod topic_cache;
 pub(crate) mod transaction_manager;

@@ -11,6 +11,7 @@
 //! a [`TopicPolicy`].
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -22,15 +23,71 @@ use crate::protocol::error_code::ErrorCode;
 use crate::protocol::messages::metadata::{MetadataRequest, MetadataResponse};
 use crate::util::clock::Clock;
 
-/// The producer's topics: wanted ones with their expiry, new ones not yet
-/// answered for, and the last response's topic errors.
+/// When a wanted topic was last sent to. Shared with the caller threads'
+/// topic caches, so that a send marks its topic used with an atomic
+/// instead of taking the metadata lock (Java's `add` is synchronized).
+#[derive(Debug)]
+pub(crate) struct TopicUsage {
+    /// The metadata's creation: uses are counted in ms from here.
+    base: Instant,
+    /// Milliseconds from `base` to the last use (Java keeps `nowMs`, also
+    /// in ms).
+    last_used_ms: AtomicU64,
+    /// The topic expired and left the metadata: a send must
+    /// [`add`](ProducerMetadata::add) it again instead of touching this.
+    removed: AtomicBool,
+}
+
+impl TopicUsage {
+    fn new(base: Instant, now: Instant) -> Self {
+        TopicUsage {
+            base,
+            last_used_ms: AtomicU64::new(Self::ms_since(base, now)),
+            removed: AtomicBool::new(false),
+        }
+    }
+
+    fn ms_since(base: Instant, now: Instant) -> u64 {
+        u64::try_from(now.saturating_duration_since(base).as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// Marks the topic used at `now`; false when it has expired meanwhile
+    /// (then nothing is recorded: call `add`). Writes at most once per
+    /// millisecond, so threads sending to one topic rarely write its line.
+    ///
+    /// A send racing with the expiry (it touched the topic just after the
+    /// network thread removed it) goes on with its cluster; its batch then
+    /// waits for a leader, and the sender adds the topic back for it
+    /// (`unknown_leader_topics`), as it does after any expiry.
+    pub(crate) fn touch(&self, now: Instant) -> bool {
+        if self.removed.load(Ordering::Acquire) {
+            return false;
+        }
+        let ms = Self::ms_since(self.base, now);
+        if self.last_used_ms.load(Ordering::Relaxed) < ms {
+            self.last_used_ms.fetch_max(ms, Ordering::Relaxed);
+        }
+        true
+    }
+
+    /// When the topic expires unless used again; `None`: never (an idle
+    /// time too large for an `Instant`).
+    fn expiry(&self, max_idle: Duration) -> Option<Instant> {
+        let last = Duration::from_millis(self.last_used_ms.load(Ordering::Relaxed));
+        self.base.checked_add(last)?.checked_add(max_idle)
+    }
+}
+
+/// The producer's topics: wanted ones with their last use, new ones not
+/// yet answered for, and the last response's topic errors.
 #[derive(Debug)]
 pub(crate) struct ProducerTopics {
     /// `metadata.max.idle.ms`.
     max_idle: Duration,
-    /// Topic → when it expires unless used again; `None` never (an idle
-    /// time too large for an `Instant`).
-    topics: BTreeMap<String, Option<Instant>>,
+    /// The origin of [`TopicUsage`] times.
+    base: Instant,
+    /// Topic → its last use; it expires `max_idle` after that.
+    topics: BTreeMap<String, Arc<TopicUsage>>,
     new_topics: BTreeSet<String>,
     /// Topic errors of the last response (Java `getError`).
     errors: HashMap<String, ErrorCode>,
@@ -38,16 +95,18 @@ pub(crate) struct ProducerTopics {
 
 impl TopicPolicy for ProducerTopics {
     fn retain_topic(&mut self, topic: &str, _is_internal: bool, now: Instant) -> bool {
-        let Some(expiry) = self.topics.get(topic) else {
+        let Some(usage) = self.topics.get(topic) else {
             return false;
         };
         if self.new_topics.contains(topic) {
             return true;
         }
-        match expiry {
-            Some(at) if *at <= now => {
+        match usage.expiry(self.max_idle) {
+            Some(at) if at <= now => {
                 log::debug!("Removing unused topic {topic} from the metadata list");
-                self.topics.remove(topic);
+                if let Some(usage) = self.topics.remove(topic) {
+                    usage.removed.store(true, Ordering::Release);
+                }
                 false
             }
             _ => true,
@@ -90,6 +149,7 @@ impl Metadata<ProducerTopics> {
     pub(crate) fn new(params: MetadataParams, max_idle: Duration, clock: Arc<dyn Clock>) -> Self {
         let topics = ProducerTopics {
             max_idle,
+            base: clock.now(),
             topics: BTreeMap::new(),
             new_topics: BTreeSet::new(),
             errors: HashMap::new(),
@@ -124,15 +184,20 @@ impl Metadata<ProducerTopics> {
     }
 
     /// Wants `topic` and pushes its expiry to `now + metadata.max.idle.ms`;
-    /// a topic not wanted before is fetched at once.
-    pub(crate) fn add(&self, topic: &str, now: Instant) {
+    /// a topic not wanted before is fetched at once. Returns the topic's
+    /// usage, through which later sends mark it used without this lock.
+    pub(crate) fn add(&self, topic: &str, now: Instant) -> Arc<TopicUsage> {
         self.with_state(|core, p| {
-            let expiry = now.checked_add(p.max_idle);
-            if p.topics.insert(topic.to_owned(), expiry).is_none() {
-                p.new_topics.insert(topic.to_owned());
-                core.request_update_for_new_topics();
+            if let Some(usage) = p.topics.get(topic) {
+                usage.touch(now);
+                return Arc::clone(usage);
             }
-        });
+            let usage = Arc::new(TopicUsage::new(p.base, now));
+            p.topics.insert(topic.to_owned(), Arc::clone(&usage));
+            p.new_topics.insert(topic.to_owned());
+            core.request_update_for_new_topics();
+            usage
+        })
     }
 
     /// Asks for an update that covers `topic`: immediate and partial if it
@@ -180,6 +245,8 @@ pub(crate) struct ClusterAndWaitTime {
     pub(crate) cluster: Arc<Cluster>,
     /// Time spent waiting; zero on the fast path.
     pub(crate) waited: Duration,
+    /// The topic's usage in the metadata (see [`TopicUsage`]).
+    pub(crate) usage: Arc<TopicUsage>,
 }
 
 /// Java `KafkaProducer.waitOnMetadata`: returns at once when the topic's
@@ -203,13 +270,14 @@ pub(crate) fn wait_on_metadata(
     if cluster.invalid_topics().contains(topic) {
         return Err(invalid_topic_error(topic));
     }
-    metadata.add(topic, now);
+    let mut usage = metadata.add(topic, now);
 
     let mut partition_count = cluster.partition_count(topic);
     if in_range(partition_count, partition) {
         return Ok(ClusterAndWaitTime {
             cluster,
             waited: Duration::ZERO,
+            usage,
         });
     }
 
@@ -231,7 +299,7 @@ pub(crate) fn wait_on_metadata(
             None => log::trace!("Requesting metadata update for topic {topic}."),
         }
         // Pushes the expiry forward: a long wait must not expire the topic.
-        metadata.add(topic, now.checked_add(elapsed).unwrap_or(now));
+        usage = metadata.add(topic, now.checked_add(elapsed).unwrap_or(now));
         let version = metadata.request_update_for_topic(topic);
         wakeup();
         match metadata.await_update(version, deadline) {
@@ -256,6 +324,7 @@ pub(crate) fn wait_on_metadata(
             return Ok(ClusterAndWaitTime {
                 cluster,
                 waited: elapsed,
+                usage,
             });
         }
     }
@@ -423,6 +492,31 @@ mod tests {
         );
         assert!(m.update_requested(), "c still needs its partial update");
         assert_eq!(request_names(&m, c.now()), (vec!["c".to_owned()], true));
+    }
+
+    #[test]
+    fn usage_keeps_a_topic_and_an_expired_one_must_be_added_again() {
+        let (m, c) = producer_metadata();
+        let usage = m.add("a", c.now());
+        deliver(&m, &response(vec![topic("a", 1, 0)]), c.now());
+        // Touched without the lock, 20 s later: still wanted 29 s after.
+        c.sleep_ms(20_000);
+        assert!(usage.touch(c.now()));
+        c.sleep_ms(29_000);
+        m.request_update(false);
+        deliver(&m, &response(vec![topic("a", 1, 0)]), c.now());
+        assert!(m.contains_topic("a"));
+        // Idle for max.idle: expired, and the usage says so.
+        c.sleep_ms(1_000);
+        m.request_update(false);
+        deliver(&m, &response(vec![topic("a", 1, 0)]), c.now());
+        assert!(!m.contains_topic("a"));
+        assert!(!usage.touch(c.now()), "an expired topic is not touched");
+        // Adding it again makes it new, with a usage of its own.
+        let again = m.add("a", c.now());
+        assert!(!Arc::ptr_eq(&usage, &again));
+        assert_eq!(m.new_topics(), vec!["a".to_owned()]);
+        assert!(again.touch(c.now()));
     }
 
     #[test]

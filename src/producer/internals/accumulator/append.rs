@@ -31,7 +31,7 @@ use crate::record::{
     estimate_size_in_bytes_upper_bound, CompressionType, Header, MemoryRecordsBuilder,
 };
 
-use super::{RecordAccumulator, TopicInfo};
+use super::{Deque, RecordAccumulator, TopicInfo};
 
 /// What an append did (Java `RecordAppendResult`).
 #[derive(Debug)]
@@ -52,10 +52,11 @@ pub(crate) struct RecordAppendResult {
     pub(crate) partition: i32,
 }
 
-/// Decrements `appends_in_progress` and returns an unused buffer to the
-/// pool however `append` ends (Java's `finally`).
+/// Decrements the topic's `appends_in_progress` and returns an unused
+/// buffer to the pool however `append` ends (Java's `finally`).
 struct AppendGuard<'a> {
     acc: &'a RecordAccumulator,
+    info: &'a TopicInfo,
     /// A buffer allocated but not (yet) used by a batch, with its size.
     buffer: Option<(Vec<u8>, usize)>,
 }
@@ -65,7 +66,7 @@ impl Drop for AppendGuard<'_> {
         if let Some((buffer, size)) = self.buffer.take() {
             self.acc.pool.deallocate(buffer, size);
         }
-        self.acc.appends_in_progress.fetch_sub(1, Ordering::SeqCst);
+        self.info.appends_in_progress.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -77,7 +78,57 @@ struct Record<'r> {
     headers: &'r [Header],
 }
 
+/// A caller's handle on one topic's part of the accumulator: the topic's
+/// shared state, and the deques and sticky partition this caller used
+/// last, so that an append finds them without a map lookup, a map lock or
+/// a reference count change. The producer keeps one per thread and topic;
+/// deques are never removed from a topic, so a cached one stays valid.
+pub(crate) struct TopicAppender {
+    info: Arc<TopicInfo>,
+    /// Indexed by partition; filled on first use.
+    deques: Vec<Option<Arc<Deque>>>,
+    sticky: Option<Arc<StickyPartitionInfo>>,
+}
+
+/// The deque of `partition` in `cache` (indexed by partition), taken from
+/// the topic and kept on first use. Partitions are below the topic's
+/// count (checked by the producer), so the vector stays dense.
+fn cached_deque<'c>(
+    info: &TopicInfo,
+    cache: &'c mut Vec<Option<Arc<Deque>>>,
+    partition: i32,
+) -> &'c Arc<Deque> {
+    // A negative number (never passed by the producer) maps to no slot of
+    // its own; it shares the last one and replaces it.
+    let index = usize::try_from(partition).unwrap_or(cache.len());
+    if index >= cache.len() {
+        cache.resize(index + 1, None);
+    }
+    let slot = &mut cache[index];
+    if partition < 0 {
+        *slot = None;
+    }
+    slot.get_or_insert_with(|| info.get_or_create_deque(partition))
+}
+
+impl std::fmt::Debug for TopicAppender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TopicAppender")
+            .field("topic", &self.info.topic)
+            .finish_non_exhaustive()
+    }
+}
+
 impl RecordAccumulator {
+    /// A handle for appending to `topic` (its state is created if needed).
+    pub(crate) fn topic_appender(&self, topic: &str) -> TopicAppender {
+        TopicAppender {
+            info: self.get_or_create_topic_info(topic),
+            deques: Vec::new(),
+            sticky: None,
+        }
+    }
+
     /// Appends a record to `topic`'s `partition`, or to the partition the
     /// built-in partitioner chooses when `partition` is
     /// [`RecordMetadata::UNKNOWN_PARTITION`] (Java `append`).
@@ -88,6 +139,7 @@ impl RecordAccumulator {
     /// [`Error::Closed`] ("Producer closed while send in progress") once
     /// the accumulator is closed, and with the pool's errors.
     #[allow(clippy::too_many_arguments)] // Java's signature, one value each
+    #[allow(dead_code)] // the producer appends through a cached TopicAppender
     pub(crate) fn append(
         &self,
         topic: &str,
@@ -99,15 +151,55 @@ impl RecordAccumulator {
         callback: &mut Option<RecordCallback>,
         max_time_to_block: Duration,
         abort_on_new_batch: bool,
+        now: Instant,
+        cluster: &Cluster,
+    ) -> Result<RecordAppendResult, Error> {
+        let mut appender = self.topic_appender(topic);
+        self.append_to(
+            &mut appender,
+            partition,
+            timestamp,
+            key,
+            value,
+            headers,
+            callback,
+            max_time_to_block,
+            abort_on_new_batch,
+            now,
+            cluster,
+        )
+    }
+
+    /// [`append`](Self::append) through a topic's [`TopicAppender`].
+    #[allow(clippy::too_many_arguments)] // Java's signature, one value each
+    pub(crate) fn append_to(
+        &self,
+        appender: &mut TopicAppender,
+        partition: i32,
+        timestamp: i64,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        headers: &[Header],
+        callback: &mut Option<RecordCallback>,
+        max_time_to_block: Duration,
+        abort_on_new_batch: bool,
         mut now: Instant,
         cluster: &Cluster,
     ) -> Result<RecordAppendResult, Error> {
-        let info = self.get_or_create_topic_info(topic);
+        // Borrowed apart: the deque cache changes while the sticky info
+        // is borrowed from its own cache.
+        let TopicAppender {
+            info,
+            deques,
+            sticky: sticky_cache,
+        } = appender;
+        let info: &TopicInfo = info;
         // Counted so that abort_incomplete_batches does not miss a batch
         // created by an append racing with it.
-        self.appends_in_progress.fetch_add(1, Ordering::SeqCst);
+        info.appends_in_progress.fetch_add(1, Ordering::SeqCst);
         let mut guard = AppendGuard {
             acc: self,
+            info,
             buffer: None,
         };
         let record = Record {
@@ -116,21 +208,20 @@ impl RecordAccumulator {
             value,
             headers,
         };
+        let topic = &*info.topic;
         // Loops only when another thread switched the sticky partition
         // between the peek and the deque lock.
         loop {
-            let (sticky, effective_partition) = if partition == RecordMetadata::UNKNOWN_PARTITION {
-                let sticky = info.partitioner.peek_current_partition_info(cluster);
-                let p = sticky.partition();
-                (Some(sticky), p)
+            let sticky = if partition == RecordMetadata::UNKNOWN_PARTITION {
+                Some(info.partitioner.peek_cached(sticky_cache, cluster))
             } else {
-                (None, partition)
+                None
             };
-            let sticky = sticky.as_ref();
-            let dq = info.get_or_create_deque(effective_partition);
+            let effective_partition = sticky.map_or(partition, |s| s.partition());
+            let dq = cached_deque(info, deques, effective_partition);
             {
                 let mut dq = dq.lock();
-                if partition_changed(&info, sticky, &dq, cluster) {
+                if partition_changed(info, sticky, &dq, cluster) {
                     continue;
                 }
                 if let Some(result) =
@@ -146,7 +237,6 @@ impl RecordAccumulator {
                     return Ok(result);
                 }
             }
-
             if abort_on_new_batch {
                 return Ok(RecordAppendResult {
                     future: None,
@@ -177,11 +267,11 @@ impl RecordAccumulator {
             }
 
             let mut dq = dq.lock();
-            if partition_changed(&info, sticky, &dq, cluster) {
+            if partition_changed(info, sticky, &dq, cluster) {
                 continue;
             }
             let result = self.append_new_batch(
-                &info,
+                info,
                 effective_partition,
                 &mut dq,
                 &record,
@@ -316,10 +406,13 @@ impl RecordAccumulator {
         })
     }
 
-    /// How many appends are running (for tests of the abort loop).
-    #[cfg(test)]
+    /// How many appends are running, over all topics.
     pub(crate) fn appends_in_progress(&self) -> usize {
-        self.appends_in_progress.load(Ordering::SeqCst)
+        self.topics
+            .read()
+            .values()
+            .map(|info| info.appends_in_progress.load(Ordering::SeqCst))
+            .sum()
     }
 }
 

@@ -7,7 +7,6 @@
 //! errors).
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use crate::error::Error;
@@ -203,7 +202,7 @@ impl RecordAccumulator {
         let error = || Error::Closed("Producer is closed forcefully.".to_owned());
         loop {
             self.abort_batches(&error());
-            if self.appends_in_progress.load(Ordering::SeqCst) == 0 {
+            if self.appends_in_progress() == 0 {
                 break;
             }
             std::thread::yield_now();

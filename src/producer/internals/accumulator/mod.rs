@@ -20,15 +20,20 @@
 //!
 //! # Locks
 //!
-//! The append path takes no global lock: it reads the topic map and the
-//! topic's partition map under `parking_lot::RwLock` *read* locks (written
-//! only when a topic or partition is seen for the first time; Java uses
-//! copy-on-write maps there), then locks only its partition's deque. The
-//! incomplete set is sharded and touched once per batch, not per record.
-//! Lock order: topic map → partition map → deque → partitioner / transaction
-//! manager / incomplete shard. No map lock is ever taken while a deque is
-//! locked.
-//!
+//! The append path takes no global lock and no map lock: the producer
+//! appends through a [`TopicAppender`](append::TopicAppender) it keeps per
+//! caller thread and topic, which holds the topic's state and the deques
+//! and sticky partition it used before. Only the first append of a thread
+//! to a topic or partition reads the topic map and the topic's partition
+//! map, under `parking_lot::RwLock` *read* locks (written only when a topic
+//! or partition is seen for the first time; Java uses copy-on-write maps
+//! there). Then it locks only its partition's deque. The sticky partition
+//! is checked with an atomic load (its lock is taken when it switches).
+//! The count of appends in progress is per topic, and the incomplete set
+//! is sharded and touched once per batch, not per record. Lock order:
+//! topic map → partition map → deque → partitioner / transaction manager /
+//! incomplete shard. No map lock is ever taken while a deque is locked.
+
 //! # Ownership of batches
 //!
 //! A batch lives in its deque until drained; then the sender owns it until
@@ -125,6 +130,10 @@ pub(crate) struct TopicInfo {
     /// Java's `CompressionRatioEstimator` for this topic and codec, as
     /// `f32` bits; starts at 1.0.
     compression_ratio: AtomicU32,
+    /// Appends to this topic that have started and not ended (Java's
+    /// `appendsInProgress`, kept per topic so that caller threads writing
+    /// to different topics share no counter).
+    appends_in_progress: AtomicUsize,
 }
 
 impl TopicInfo {
@@ -134,6 +143,7 @@ impl TopicInfo {
             topic,
             batches: RwLock::new(HashMap::new()),
             compression_ratio: AtomicU32::new(1.0f32.to_bits()),
+            appends_in_progress: AtomicUsize::new(0),
         }
     }
 
@@ -248,7 +258,6 @@ pub(crate) struct RecordAccumulator {
     clock: Arc<dyn Clock>,
     closed: AtomicBool,
     flushes_in_progress: AtomicUsize,
-    appends_in_progress: AtomicUsize,
     topics: RwLock<HashMap<Arc<str>, Arc<TopicInfo>>>,
     incomplete: IncompleteBatches,
     // Touched by the network thread only (Java leaves them unsynchronized);
@@ -295,7 +304,6 @@ impl RecordAccumulator {
             clock,
             closed: AtomicBool::new(false),
             flushes_in_progress: AtomicUsize::new(0),
-            appends_in_progress: AtomicUsize::new(0),
             topics: RwLock::new(HashMap::new()),
             incomplete: IncompleteBatches::new(),
             node_stats: Mutex::new(HashMap::new()),
