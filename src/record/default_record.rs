@@ -126,6 +126,57 @@ fn put_len_prefixed(out: &mut impl Writer, bytes: Option<&[u8]>) {
     }
 }
 
+/// A record's small fields gathered on the stack, so that `write_to`
+/// hands the output a few slices instead of one call per field.
+struct Fields {
+    buf: [u8; Fields::CAPACITY],
+    len: usize,
+}
+
+impl Fields {
+    /// The most one group takes: length (5), attributes (1), timestamp
+    /// delta (10), offset delta (5) and key length (5).
+    const CAPACITY: usize = 26;
+
+    fn new() -> Self {
+        Fields {
+            buf: [0; Self::CAPACITY],
+            len: 0,
+        }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    fn byte(&mut self, b: u8) {
+        // `write_to` puts at most CAPACITY bytes in before taking them out.
+        self.buf[self.len] = b;
+        self.len += 1;
+    }
+
+    fn unsigned(&mut self, mut v: u64) {
+        while v >= 0x80 {
+            self.byte((v as u8) | 0x80);
+            v >>= 7;
+        }
+        self.byte(v as u8);
+    }
+
+    /// A zig-zag varint (an i32 widened keeps its zig-zag value).
+    fn varint(&mut self, v: i32) {
+        self.unsigned(u64::from(((v << 1) ^ (v >> 31)) as u32));
+    }
+
+    fn varlong(&mut self, v: i64) {
+        self.unsigned(((v << 1) ^ (v >> 63)) as u64);
+    }
+
+    fn len_prefix(&mut self, bytes: Option<&[u8]>) {
+        self.varint(bytes.map_or(-1, |b| b.len() as i32));
+    }
+}
+
 /// Writes one record and returns the bytes written (Java
 /// `DefaultRecord.writeTo`).
 pub fn write_to(
@@ -137,13 +188,25 @@ pub fn write_to(
     headers: &[Header],
 ) -> usize {
     let body = size_of_body(offset_delta, timestamp_delta, key, value, headers);
-    out.put_varint(body as i32);
-    out.put_i8(0); // attributes: unused in v2 records
-    out.put_varlong(timestamp_delta);
-    out.put_varint(offset_delta);
-    put_len_prefixed(out, key);
-    put_len_prefixed(out, value);
-    out.put_varint(headers.len() as i32);
+    let mut fields = Fields::new();
+    fields.varint(body as i32);
+    fields.byte(0); // attributes: unused in v2 records
+    fields.varlong(timestamp_delta);
+    fields.varint(offset_delta);
+    fields.len_prefix(key);
+    out.put_slice(fields.bytes());
+    if let Some(key) = key {
+        out.put_slice(key);
+    }
+    let mut fields = Fields::new();
+    fields.len_prefix(value);
+    if let Some(value) = value {
+        out.put_slice(fields.bytes());
+        out.put_slice(value);
+        fields = Fields::new();
+    }
+    fields.varint(headers.len() as i32);
+    out.put_slice(fields.bytes());
     for h in headers {
         put_len_prefixed(out, Some(h.key.as_bytes()));
         put_len_prefixed(out, h.value.as_deref());
