@@ -60,14 +60,30 @@ impl TopicUsage {
     /// waits for a leader, and the sender adds the topic back for it
     /// (`unknown_leader_topics`), as it does after any expiry.
     pub(crate) fn touch(&self, now: Instant) -> bool {
-        if self.removed.load(Ordering::Acquire) {
-            return false;
+        self.touch_until(now).is_some()
+    }
+
+    /// [`touch`](Self::touch), returning the start of the next millisecond:
+    /// touching again before it changes nothing, so a caller may skip it
+    /// (but not the expiry check, [`is_wanted`](Self::is_wanted)).
+    pub(crate) fn touch_until(&self, now: Instant) -> Option<Instant> {
+        if !self.is_wanted() {
+            return None;
         }
         let ms = Self::ms_since(self.base, now);
         if self.last_used_ms.load(Ordering::Relaxed) < ms {
             self.last_used_ms.fetch_max(ms, Ordering::Relaxed);
         }
-        true
+        Some(
+            self.base
+                .checked_add(Duration::from_millis(ms.saturating_add(1)))
+                .unwrap_or(now),
+        )
+    }
+
+    /// Whether the topic is still in the metadata (it has not expired).
+    pub(crate) fn is_wanted(&self) -> bool {
+        !self.removed.load(Ordering::Acquire)
     }
 
     /// When the topic expires unless used again; `None`: never (an idle

@@ -26,7 +26,7 @@
 //! The entries of a producer that was dropped stay until their thread
 //! looks up a topic it has no entry for; they are removed then.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
@@ -86,6 +86,9 @@ pub(crate) struct SendTopic {
     alive: Weak<()>,
     name: Box<str>,
     view: RefCell<Option<Rc<TopicView>>>,
+    /// Until when the view's topic usage needs no touch (see
+    /// `TopicUsage::touch_until`).
+    next_touch: Cell<Option<Instant>>,
     /// Borrowed only for the length of one append (no user code runs
     /// inside it).
     pub(crate) appender: RefCell<TopicAppender>,
@@ -121,8 +124,13 @@ impl SendTopic {
                 return None;
             }
         }
-        if !view.usage.touch(now) {
+        if !view.usage.is_wanted() {
             return None;
+        }
+        // Java's `metadata.add` on every send; only the first send of each
+        // millisecond changes anything.
+        if self.next_touch.get().map_or(true, |next| now >= next) {
+            self.next_touch.set(view.usage.touch_until(now));
         }
         Some(Rc::clone(view))
     }
@@ -130,6 +138,7 @@ impl SendTopic {
     /// Keeps `view` for the next sends.
     pub(crate) fn set_view(&self, view: Rc<TopicView>) {
         *self.view.borrow_mut() = Some(view);
+        self.next_touch.set(None);
     }
 }
 
@@ -186,6 +195,7 @@ impl TopicCache {
             alive: Arc::downgrade(&self.alive),
             name: topic.into(),
             view: RefCell::new(None),
+            next_touch: Cell::new(None),
             appender: RefCell::new(accumulator.topic_appender(topic)),
         })
     }
