@@ -22,6 +22,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -62,12 +63,32 @@ pub(crate) struct SelectorConfig {
 /// `Selector.wakeup`). Cheap to clone; a wakeup sent while no poll is
 /// blocked makes the next poll return at once.
 #[derive(Debug, Clone)]
-pub(crate) struct Wakeup(Arc<Waker>);
+pub(crate) struct Wakeup(Arc<WakeState>);
+
+/// The waker and whether it was signalled since the last poll returned.
+#[derive(Debug)]
+struct WakeState {
+    waker: Waker,
+    /// Set by the first `wake` after a poll returned, cleared when the
+    /// next poll returns. While set, the next poll returns at once anyway,
+    /// so further wakes skip the system call (Java's `interruptTriggered`);
+    /// a sender that appends for every record would otherwise make one
+    /// write to the eventfd per record.
+    pending: AtomicBool,
+}
 
 impl Wakeup {
     /// Wakes the selector.
     pub(crate) fn wake(&self) {
-        if let Err(e) = self.0.wake() {
+        // SeqCst here and in `poll`: whatever the caller did before (an
+        // append under a deque lock) is seen by the network thread once
+        // its `poll` has cleared the flag. The load first: while the flag
+        // is set, callers only read its line, which the network thread
+        // writes once per poll.
+        if self.0.pending.load(Ordering::SeqCst) || self.0.pending.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        if let Err(e) = self.0.waker.wake() {
             // Only fails if the OS cannot signal the eventfd/pipe: nothing
             // the caller could do; the poll still returns at its timeout.
             log::warn!("failed to wake the network thread: {e}");
@@ -142,7 +163,7 @@ impl PollResults {
 pub(crate) struct Selector {
     poll: Poll,
     events: Events,
-    waker: Arc<Waker>,
+    waker: Arc<WakeState>,
     config: SelectorConfig,
     clock: Arc<dyn Clock>,
     channels: HashMap<i32, Channel>,
@@ -167,7 +188,10 @@ impl Selector {
     /// A selector with no connections.
     pub(crate) fn new(config: SelectorConfig, clock: Arc<dyn Clock>) -> io::Result<Selector> {
         let poll = Poll::new()?;
-        let waker = Arc::new(Waker::new(poll.registry(), WAKE_TOKEN)?);
+        let waker = Arc::new(WakeState {
+            waker: Waker::new(poll.registry(), WAKE_TOKEN)?,
+            pending: AtomicBool::new(false),
+        });
         Ok(Selector {
             poll,
             events: Events::with_capacity(EVENTS_CAPACITY),
@@ -272,6 +296,10 @@ impl Selector {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => self.events.clear(),
             Err(e) => return Err(e),
         }
+        // From here on a wake writes to the waker again: the caller looks
+        // at the accumulator and metadata after this poll, so it sees
+        // whatever a skipped wake was for.
+        self.waker.pending.swap(false, Ordering::SeqCst);
 
         let now = self.clock.now();
         let mut closing = Vec::new();

@@ -419,6 +419,36 @@ fn a_wakeup_from_another_thread_ends_a_blocked_poll() {
 }
 
 #[test]
+fn coalesced_wakeups_still_end_every_poll_after_them() {
+    let mut sel = selector_with(config());
+    let wakeup = sel.wakeup_handle();
+    // Many wakes before a poll: one system call, and the poll returns.
+    for _ in 0..1000 {
+        wakeup.wake();
+    }
+    sel.poll(Duration::from_secs(3600)).unwrap();
+    // The poll cleared the flag: the next wake signals again, and the
+    // next poll returns (an hour otherwise). Repeated, so that a flag left
+    // set would be caught.
+    for _ in 0..3 {
+        wakeup.wake();
+        wakeup.wake();
+        sel.poll(Duration::from_secs(3600)).unwrap();
+    }
+    // From another thread, while the poll blocks.
+    let (returned_tx, returned_rx) = bounded::<()>(1);
+    let poller = thread::spawn(move || {
+        sel.poll(Duration::from_secs(3600)).unwrap();
+        returned_tx.send(()).unwrap();
+    });
+    wakeup.wake();
+    returned_rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the wakeup did not end the poll");
+    poller.join().unwrap();
+}
+
+#[test]
 fn idle_connections_are_closed_on_the_mock_clock() {
     let (addr, server) = serve(echo);
     let clock = Arc::new(MockClock::default());
