@@ -499,7 +499,11 @@ impl<K: 'static, V: 'static> KafkaProducer<K, V> {
             tm.maybe_fail_with_error()?;
         }
         let (topic, explicit_partition, key, value, headers, timestamp) = record.into_parts();
-        let now = self.clock.now();
+        // One clock reading serves the record's timestamp too.
+        let (now, wall_ms) = match timestamp {
+            Some(_) => (self.clock.now(), NO_TIMESTAMP),
+            None => self.clock.now_and_wall_clock_ms(),
+        };
         let max_block = self.config.max_block();
         let local = self.topic_cache.get(&topic, &self.accumulator);
         // Read before the cluster is fetched (see `TopicView`).
@@ -555,7 +559,7 @@ impl<K: 'static, V: 'static> KafkaProducer<K, V> {
 
         let size = estimate_size_in_bytes_upper_bound(key_bytes, value_bytes, &headers);
         self.ensure_valid_record_size(size)?;
-        let timestamp = timestamp.unwrap_or_else(|| self.clock.wall_clock_ms());
+        let timestamp = timestamp.unwrap_or(wall_ms);
         log::trace!("Attempting to append record to topic {topic} partition {partition}");
 
         let abort_on_new_batch = self.partitioner.is_some();

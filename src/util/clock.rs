@@ -17,6 +17,39 @@ pub trait Clock: Send + Sync + Debug {
     fn now(&self) -> Instant;
     /// Milliseconds since the Unix epoch, for record timestamps.
     fn wall_clock_ms(&self) -> i64;
+
+    /// [`now`](Self::now) and [`wall_clock_ms`](Self::wall_clock_ms)
+    /// together, for a caller that needs both (a `send` without a
+    /// timestamp). The default reads each; [`SystemClock`] reads only the
+    /// monotonic clock most of the time (see there).
+    fn now_and_wall_clock_ms(&self) -> (Instant, i64) {
+        (self.now(), self.wall_clock_ms())
+    }
+}
+
+/// How long [`SystemClock::now_and_wall_clock_ms`] derives the wall clock
+/// from the monotonic one before it reads the wall clock again.
+const WALL_CLOCK_REANCHOR: Duration = Duration::from_millis(100);
+
+/// A thread's last real reading of the wall clock, and the monotonic time
+/// it was taken at.
+struct WallAnchor {
+    at: std::cell::Cell<Option<Instant>>,
+    since_epoch: std::cell::Cell<Option<Duration>>,
+}
+
+thread_local! {
+    static WALL_ANCHOR: WallAnchor = const {
+        WallAnchor {
+            at: std::cell::Cell::new(None),
+            since_epoch: std::cell::Cell::new(None),
+        }
+    };
+}
+
+/// Milliseconds since the epoch as [`Clock::wall_clock_ms`] gives them.
+fn epoch_ms(since_epoch: Option<Duration>) -> i64 {
+    since_epoch.map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// The real clocks.
@@ -31,9 +64,33 @@ impl Clock for SystemClock {
 
     #[allow(clippy::disallowed_methods)] // this is the clock module
     fn wall_clock_ms(&self) -> i64 {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        epoch_ms(SystemTime::now().duration_since(UNIX_EPOCH).ok())
+    }
+
+    /// Reads the monotonic clock, and the wall clock only when this
+    /// thread's last reading of it is more than 100 ms old; in between the
+    /// wall time is that reading plus the monotonic time elapsed since. A
+    /// clock read costs tens of nanoseconds in some virtual machines, a
+    /// large part of a `send`. The result differs from a fresh reading by
+    /// what the wall clock was slewed in those 100 ms (NTP: at most 50 µs)
+    /// or, for 100 ms after the wall clock is stepped, by the step.
+    #[allow(clippy::disallowed_methods)] // this is the clock module
+    fn now_and_wall_clock_ms(&self) -> (Instant, i64) {
+        let now = Instant::now();
+        let wall = WALL_ANCHOR.try_with(|anchor| {
+            if let Some(at) = anchor.at.get() {
+                let elapsed = now.saturating_duration_since(at);
+                if elapsed < WALL_CLOCK_REANCHOR {
+                    return epoch_ms(anchor.since_epoch.get().map(|d| d + elapsed));
+                }
+            }
+            let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).ok();
+            anchor.at.set(Some(now));
+            anchor.since_epoch.set(since_epoch);
+            epoch_ms(since_epoch)
+        });
+        // The thread is being torn down: read the wall clock.
+        (now, wall.unwrap_or_else(|_| self.wall_clock_ms()))
     }
 }
 
@@ -94,6 +151,29 @@ impl Clock for MockClock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_derived_wall_clock_stays_with_the_real_one() {
+        let c = SystemClock;
+        for _ in 0..1000 {
+            let before = c.wall_clock_ms();
+            let (_, derived) = c.now_and_wall_clock_ms();
+            let after = c.wall_clock_ms();
+            // 1 ms of slack for rounding and slew; only a step of the
+            // system clock during the test could break it.
+            assert!(
+                before - 1 <= derived && derived <= after + 1,
+                "{before} {derived} {after}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_mock_clock_reads_both_clocks() {
+        let c = MockClock::new(5_000);
+        c.sleep_ms(7);
+        assert_eq!(c.now_and_wall_clock_ms(), (c.now(), 5_007));
+    }
 
     #[test]
     fn mock_clock_moves_only_when_told() {
