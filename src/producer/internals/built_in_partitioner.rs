@@ -248,10 +248,14 @@ impl BuiltInPartitioner {
             !self.is_partition_changed(Some(info)),
             "update_partition_info on a stale sticky partition"
         );
+        // Every caller updating `info` holds the lock of `info`'s deque
+        // (see above), so this read-modify-write needs no atomic one (a
+        // locked instruction per record).
         let produced = info
             .produced_bytes
-            .fetch_add(appended_bytes, Ordering::Relaxed)
+            .load(Ordering::Relaxed)
             .saturating_add(appended_bytes);
+        info.produced_bytes.store(produced, Ordering::Relaxed);
         let twice = self.sticky_batch_size.saturating_mul(2);
         if produced >= twice {
             log::trace!(

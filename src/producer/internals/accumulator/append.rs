@@ -2,18 +2,18 @@
 //! exact flow.
 //!
 //! ```text
-//!  appends_in_progress += 1
 //!  loop:
 //!    partition = explicit | sticky partition peeked before locking
 //!    lock deque: if the sticky partition changed meanwhile ─▶ retry
 //!                try the last batch ─▶ done
 //!    abort_on_new_batch ─▶ return "abort for new batch"
+//!    topic's appends_in_progress += 1 (once)
 //!    allocate max(batch.size, record upper bound) from the pool  (may block)
 //!    lock deque: if the sticky partition changed ─▶ retry (keep the buffer)
 //!                try the last batch again (someone may have made one)
 //!                else new batch with the buffer, push_back, incomplete += batch
 //!    tell the partitioner the bytes appended; switch allowed iff all batches full
-//!  finally: unused buffer back to the pool; appends_in_progress -= 1
+//!  finally: unused buffer back to the pool; appends_in_progress -= 1 if counted
 //! ```
 
 use std::collections::VecDeque;
@@ -52,13 +52,25 @@ pub(crate) struct RecordAppendResult {
     pub(crate) partition: i32,
 }
 
-/// Decrements the topic's `appends_in_progress` and returns an unused
-/// buffer to the pool however `append` ends (Java's `finally`).
+/// Returns an unused buffer to the pool and decrements the topic's
+/// `appends_in_progress` (if this append counted itself) however `append`
+/// ends (Java's `finally`).
 struct AppendGuard<'a> {
     acc: &'a RecordAccumulator,
     info: &'a TopicInfo,
     /// A buffer allocated but not (yet) used by a batch, with its size.
     buffer: Option<(Vec<u8>, usize)>,
+    counted: bool,
+}
+
+impl AppendGuard<'_> {
+    /// Counts the append in `appends_in_progress`, once.
+    fn count(&mut self) {
+        if !self.counted {
+            self.info.appends_in_progress.fetch_add(1, Ordering::SeqCst);
+            self.counted = true;
+        }
+    }
 }
 
 impl Drop for AppendGuard<'_> {
@@ -66,7 +78,9 @@ impl Drop for AppendGuard<'_> {
         if let Some((buffer, size)) = self.buffer.take() {
             self.acc.pool.deallocate(buffer, size);
         }
-        self.info.appends_in_progress.fetch_sub(1, Ordering::SeqCst);
+        if self.counted {
+            self.info.appends_in_progress.fetch_sub(1, Ordering::SeqCst);
+        }
     }
 }
 
@@ -194,13 +208,11 @@ impl RecordAccumulator {
             sticky: sticky_cache,
         } = appender;
         let info: &TopicInfo = info;
-        // Counted so that abort_incomplete_batches does not miss a batch
-        // created by an append racing with it.
-        info.appends_in_progress.fetch_add(1, Ordering::SeqCst);
         let mut guard = AppendGuard {
             acc: self,
             info,
             buffer: None,
+            counted: false,
         };
         let record = Record {
             timestamp,
@@ -248,6 +260,12 @@ impl RecordAccumulator {
                 });
             }
 
+            // Counted from here, so that abort_incomplete_batches does not
+            // miss a batch created by an append racing with it. An append
+            // into an existing batch needs no count (Java counts every
+            // append): it happens under the deque lock, after the closed
+            // check, so the abort's pass over that deque sees its record.
+            guard.count();
             if guard.buffer.is_none() {
                 let size = self
                     .config
