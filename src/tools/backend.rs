@@ -13,6 +13,7 @@ use crate::error::Error;
 use crate::producer::{ProducerConfig, RecordMetadata};
 
 use super::line_reader::ByteRecord;
+use super::perf::EmbeddedOptions;
 
 /// The callback of one send: runs exactly once, with the record's metadata
 /// or the error that failed it.
@@ -62,6 +63,24 @@ pub trait Backend {
     /// A message saying why it could not start.
     fn start_cluster(&self, brokers: u32) -> Result<Box<dyn EmbeddedCluster>, String>;
 
+    /// Starts an embedded cluster of `brokers` brokers run as `options`
+    /// say. The default serves only the default options.
+    ///
+    /// # Errors
+    ///
+    /// A message saying why it could not start.
+    fn start_cluster_with(
+        &self,
+        brokers: u32,
+        options: EmbeddedOptions,
+    ) -> Result<Box<dyn EmbeddedCluster>, String> {
+        if options == EmbeddedOptions::default() {
+            self.start_cluster(brokers)
+        } else {
+            Err(format!("this embedded cluster cannot run with {options:?}"))
+        }
+    }
+
     /// A producer with `config`.
     ///
     /// # Errors
@@ -96,13 +115,23 @@ pub(crate) fn ensure_bootstrap(
     backend: &dyn Backend,
     props: &mut super::cli::Properties,
     stderr: &super::cli::Output,
+    options: EmbeddedOptions,
 ) -> Result<Option<Box<dyn EmbeddedCluster>>, String> {
     if props.contains("bootstrap.servers") {
+        if options != EmbeddedOptions::default() {
+            return Err(
+                "--embedded-sink and --embedded-partitions need the embedded cluster: \
+                 give no bootstrap server"
+                    .to_owned(),
+            );
+        }
         return Ok(None);
     }
-    let cluster = backend.start_cluster(EMBEDDED_BROKERS).map_err(|e| {
-        format!("no --bootstrap-server given and the embedded cluster could not start: {e}")
-    })?;
+    let cluster = backend
+        .start_cluster_with(EMBEDDED_BROKERS, options)
+        .map_err(|e| {
+            format!("no --bootstrap-server given and the embedded cluster could not start: {e}")
+        })?;
     let servers = cluster.bootstrap_servers();
     stderr.line(&format!(
         "No --bootstrap-server given: started an embedded MockCluster with {EMBEDDED_BROKERS} brokers at {servers}"

@@ -23,6 +23,7 @@ use super::backend::{ensure_bootstrap, Backend, ToolProducer};
 use super::cli::{Output, Parsed};
 use super::console::{ConsoleOptions, USAGE};
 use super::line_reader::LineMessageReader;
+use super::perf::EmbeddedOptions;
 use crate::error::Error;
 use crate::producer::ProducerConfig;
 
@@ -223,7 +224,8 @@ where
         }
     };
     // Declared before the producer so that it is dropped (stopped) after it.
-    let _cluster = match ensure_bootstrap(backend, &mut props, &stderr) {
+    let _cluster = match ensure_bootstrap(backend, &mut props, &stderr, EmbeddedOptions::default())
+    {
         Ok(cluster) => cluster,
         Err(e) => {
             stderr.line(&format!("Error: {e}"));

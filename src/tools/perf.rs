@@ -37,6 +37,8 @@ const OPTIONS: &[&str] = &[
     "transactional-id",
     "transaction-duration-ms",
     "warmup-records",
+    "embedded-sink",
+    "embedded-partitions",
     "bootstrap-server",
     "help",
     "version",
@@ -80,6 +82,21 @@ pub struct PerfOptions {
     pub transaction_duration_ms: Option<i64>,
     /// `--warmup-records` (default 0, fewer than `num_records`).
     pub warmup_records: i64,
+    /// `--embedded-sink` and `--embedded-partitions` (not in Java): how to
+    /// run the embedded cluster.
+    pub embedded: EmbeddedOptions,
+}
+
+/// How the tools' embedded cluster runs (perf tool options, not in Java).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EmbeddedOptions {
+    /// `--embedded-sink`: the brokers acknowledge without storing
+    /// ([`MockCluster::set_sink_mode`](crate::mock::MockCluster)), to
+    /// measure the producer alone.
+    pub sink: bool,
+    /// `--embedded-partitions N`: partitions of the auto-created topic
+    /// (default 1).
+    pub partitions: Option<i32>,
 }
 
 impl PerfOptions {
@@ -116,6 +133,7 @@ impl PerfOptions {
             transactional_id: None,
             transaction_duration_ms: None,
             warmup_records: 0,
+            embedded: EmbeddedOptions::default(),
         };
         let mut help = false;
         while let Some(arg) = p.next()? {
@@ -173,6 +191,16 @@ impl PerfOptions {
                 "transaction-duration-ms" => {
                     o.transaction_duration_ms =
                         Some(parsed_value::<i64>(&mut p, name, "an integer")?);
+                }
+                "embedded-sink" => o.embedded.sink = true,
+                "embedded-partitions" => {
+                    let n = parsed_value::<i32>(&mut p, name, "an integer")?;
+                    if n <= 0 {
+                        return Err(UsageError::new(
+                            "--embedded-partitions should be greater than zero",
+                        ));
+                    }
+                    o.embedded.partitions = Some(n);
                 }
                 "warmup-records" => {
                     o.warmup_records = parsed_value::<i64>(&mut p, name, "an integer")?.max(0);
@@ -291,6 +319,7 @@ Usage: kafka-producer-perf-test --topic TOPIC --num-records N --throughput T
            [--bootstrap-server HOST:PORT,...] [--producer-props KEY=VALUE ...]
            [--producer.config FILE] [--payload-delimiter D] [--warmup-records N]
            [--print-metrics] [--transactional-id ID] [--transaction-duration-ms MS]
+           [--embedded-sink] [--embedded-partitions N]
 
 Measures producer throughput and latency (Java's kafka-producer-perf-test):
 sends N keyless records as fast as allowed, prints a progress line every 5 s
@@ -314,6 +343,11 @@ Options:
   --producer.config FILE         Producer properties file (or --command-config).
   --warmup-records N             The first N records are warm-up: a second
                                  summary covers the rest (steady state).
+  --embedded-sink                The embedded cluster acknowledges without
+                                 storing, to measure the producer alone (not
+                                 in Java; only without a bootstrap server).
+  --embedded-partitions N        Partitions of the topic the embedded cluster
+                                 creates (default 1; not in Java).
   --print-metrics                Print the producer's metrics at the end.
   --transactional-id ID          Accepted, but transactions are not supported
   --transaction-duration-ms MS   yet: the tool says so and exits 1.

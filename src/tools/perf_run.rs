@@ -282,7 +282,7 @@ where
         _ => Vec::new(),
     };
     // Declared before the producer so that it is dropped (stopped) after it.
-    let _cluster = match ensure_bootstrap(backend, &mut props, &env.stderr) {
+    let _cluster = match ensure_bootstrap(backend, &mut props, &env.stderr, opts.embedded) {
         Ok(cluster) => cluster,
         Err(e) => return fail(&env, &e),
     };

@@ -503,6 +503,43 @@ fn without_bootstrap_servers_the_embedded_cluster_is_started() {
 }
 
 #[test]
+fn embedded_options_need_the_embedded_cluster() {
+    let args = [
+        "--topic",
+        "demo",
+        "--num-records",
+        "3",
+        "--record-size",
+        "100",
+        "--throughput",
+        "-1",
+        "--embedded-sink",
+    ];
+    // The fake backend serves default options only: the options reach it.
+    let backend = FakeBackend::new(ScriptedProducer::acking());
+    let o = run_with(&args, &backend, Arc::new(MockClock::default()));
+    assert_eq!(o.code, 1);
+    assert!(
+        o.stderr
+            .contains("cannot run with EmbeddedOptions { sink: true"),
+        "{}",
+        o.stderr
+    );
+    // With a bootstrap server they make no sense.
+    let mut with_servers = args.to_vec();
+    with_servers.extend(["--bootstrap-server", "b:9092"]);
+    let backend = FakeBackend::new(ScriptedProducer::acking());
+    let o = run_with(&with_servers, &backend, Arc::new(MockClock::default()));
+    assert_eq!(o.code, 1);
+    assert!(
+        o.stderr.contains("need the embedded cluster"),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(*backend.cluster_started.lock(), None);
+}
+
+#[test]
 fn usage_errors_and_help() {
     let backend = FakeBackend::new(ScriptedProducer::acking());
     let o = run_with(&["--topic", "t"], &backend, Arc::new(MockClock::default()));

@@ -286,3 +286,32 @@ fn payload_files_split_like_java() {
         message
     );
 }
+
+#[test]
+fn embedded_cluster_options() {
+    let o = opts(&with(&["--payload-monotonic"]));
+    assert_eq!(o.embedded, EmbeddedOptions::default());
+    let o = opts(&with(&[
+        "--payload-monotonic",
+        "--embedded-sink",
+        "--embedded-partitions",
+        "1000",
+    ]));
+    assert_eq!(
+        o.embedded,
+        EmbeddedOptions {
+            sink: true,
+            partitions: Some(1000)
+        }
+    );
+    assert_eq!(
+        parse(&with(&[
+            "--payload-monotonic",
+            "--embedded-partitions",
+            "0"
+        ]))
+        .unwrap_err()
+        .0,
+        "--embedded-partitions should be greater than zero"
+    );
+}

@@ -12,7 +12,7 @@ impl ToolProducer for KafkaProducer<Vec<u8>, Vec<u8>> {
     fn send(&self, record: ByteRecord, callback: SendCallback) {
         // The callback runs exactly once, also when the send fails at once,
         // so the returned result adds nothing.
-        let _ = self.send_with_callback(record, callback);
+        let _ = self.send_with_boxed_callback(record, callback);
     }
 
     fn flush(&self) -> Result<(), Error> {
@@ -45,6 +45,21 @@ impl Backend for DefaultBackend {
             .brokers(usize::try_from(brokers).unwrap_or(1))
             .start()
             .map_err(|e| e.to_string())?;
+        Ok(Box::new(cluster))
+    }
+
+    #[cfg(feature = "mock")]
+    fn start_cluster_with(
+        &self,
+        brokers: u32,
+        options: super::perf::EmbeddedOptions,
+    ) -> Result<Box<dyn EmbeddedCluster>, String> {
+        let cluster = crate::mock::MockCluster::builder()
+            .brokers(usize::try_from(brokers).unwrap_or(1))
+            .default_partitions(options.partitions.unwrap_or(1))
+            .start()
+            .map_err(|e| e.to_string())?;
+        cluster.set_sink_mode(options.sink);
         Ok(Box::new(cluster))
     }
 
