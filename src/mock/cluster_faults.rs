@@ -100,8 +100,8 @@ impl MockCluster {
     }
 
     /// Forgets every queued error, drop and corruption, and every delay.
-    /// Brokers that are down stay down; sink mode and leadership do not
-    /// change.
+    /// Brokers that are down stay down; sink mode, leadership and
+    /// advertised addresses do not change.
     pub fn clear_faults(&self) {
         self.state.faults.lock().clear();
     }
