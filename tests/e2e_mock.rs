@@ -14,7 +14,7 @@ use kafka_producer::mock::MockCluster;
 use kafka_producer::protocol::{ApiKey, ErrorCode};
 use kafka_producer::record::CompressionType;
 use support::brokers::{ConsumedRecord, Timestamp};
-use support::scenario::{init_log, record_count, Scenario, DEFAULT_RECORDS, TOPICS};
+use support::scenario::{init_log, record_count, AckTimestamp, Scenario, DEFAULT_RECORDS, TOPICS};
 
 /// Everything the mock stored in `topic`, in partition and offset order.
 fn read_mock(cluster: &MockCluster, topic: &str, partitions: i32) -> Vec<ConsumedRecord> {
@@ -132,6 +132,157 @@ fn mock_cluster_scenario_gzip_with_faults() {
     scenario.run_during(config, during, |topic, partitions, _| {
         read_mock(&cluster, topic, partitions)
     });
+}
+
+// The fault scenarios of `tests/e2e_rdkafka.rs` (brokers down and up,
+// round-trip times above request.timeout.ms), with the strict check: this
+// mock deduplicates resent batches as Kafka does, where librdkafka's
+// appends them again (there the check tolerates identical copies).
+
+/// Short backoffs, so a broker that is back is found quickly.
+fn fault_config(scenario: &Scenario) -> kafka_producer::producer::ProducerConfigBuilder {
+    scenario
+        .config()
+        .retry_backoff_ms(10)
+        .reconnect_backoff_ms(10)
+        .reconnect_backoff_max_ms(100)
+        .batch_size(2048)
+        .linger_ms(20)
+}
+
+#[test]
+fn mock_cluster_brokers_down_and_up_while_producing() {
+    // Broker 1 down from the start (its partitions move on), back and
+    // leading them again; broker 3 down mid-run and up again.
+    init_log();
+    let cluster = start();
+    let mut scenario = Scenario::new(
+        "mock-broker-down",
+        &cluster.bootstrap_servers(),
+        record_count(3_000),
+    );
+    scenario.seed ^= 0x0d01;
+    // Batches answered as duplicates report their stored max timestamp.
+    scenario.ack_timestamp = AckTimestamp::CreateTimeOrBatchMax;
+    let led_by_1: Vec<(&str, i32)> = TOPICS
+        .iter()
+        .flat_map(|(topic, partitions, _)| (0..*partitions).map(move |p| (*topic, p)))
+        .filter(|(topic, p)| cluster.partition_leader(topic, *p) == Some(1))
+        .collect();
+    cluster.broker_down(1).expect("broker 1 down");
+    let during = || {
+        std::thread::sleep(Duration::from_millis(400));
+        cluster.broker_up(1).expect("broker 1 up");
+        for (topic, p) in &led_by_1 {
+            cluster
+                .set_partition_leader(topic, *p, 1)
+                .expect("lead again");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        cluster.broker_down(3).expect("broker 3 down");
+        std::thread::sleep(Duration::from_millis(300));
+        cluster.broker_up(3).expect("broker 3 up");
+    };
+    scenario.run_during(fault_config(&scenario), during, |topic, partitions, _| {
+        read_mock(&cluster, topic, partitions)
+    });
+}
+
+#[test]
+fn mock_cluster_round_trip_time_above_the_request_timeout_then_normal() {
+    // For 1.5 s, brokers 1 and 2 answer 1 s late, twice request.timeout.ms:
+    // requests time out and batches are resent on new connections; the
+    // mock appended the first copies and answers the resends as
+    // duplicates, with the original offsets.
+    init_log();
+    let cluster = start();
+    let mut scenario = Scenario::new(
+        "mock-slow",
+        &cluster.bootstrap_servers(),
+        record_count(3_000),
+    );
+    scenario.seed ^= 0x0510;
+    // Batches answered as duplicates report their stored max timestamp.
+    scenario.ack_timestamp = AckTimestamp::CreateTimeOrBatchMax;
+    let config = fault_config(&scenario)
+        .request_timeout_ms(500)
+        .delivery_timeout_ms(60_000);
+    let during = || {
+        std::thread::sleep(Duration::from_millis(100));
+        for broker in [1, 2] {
+            cluster.set_round_trip_time(broker, Duration::from_millis(1_000));
+        }
+        std::thread::sleep(Duration::from_millis(1_500));
+        for broker in [1, 2] {
+            cluster.set_round_trip_time(broker, Duration::ZERO);
+        }
+    };
+    scenario.run_during(config, during, |topic, partitions, _| {
+        read_mock(&cluster, topic, partitions)
+    });
+}
+
+#[test]
+fn the_duplicate_tolerant_check_still_reports_loss_disorder_and_changed_copies() {
+    let cluster = start();
+    let mut scenario = Scenario::new("mock-check-dups", &cluster.bootstrap_servers(), 400);
+    let sent = scenario.send(scenario.config().linger_ms(1));
+    let read: Vec<Vec<ConsumedRecord>> = TOPICS
+        .iter()
+        .map(|(t, p, _)| read_mock(&cluster, t, *p))
+        .collect();
+    scenario.tolerate_duplicates = true;
+    assert_eq!(scenario.check(&sent, &read), Vec::<String>::new());
+    let check = |f: &dyn Fn(&mut Vec<Vec<ConsumedRecord>>)| {
+        let mut copy = read.clone();
+        f(&mut copy);
+        scenario.check(&sent, &copy)
+    };
+    // An identical copy later in the partition (as a resend that was not
+    // deduplicated) passes, acknowledged at either copy.
+    let duplicated = |r: &mut Vec<Vec<ConsumedRecord>>, acked_at_copy: bool| {
+        let mut copy = r[0][0].clone();
+        copy.offset = r[0].last().unwrap().offset + 1;
+        if acked_at_copy {
+            for c in &mut r[0][..1] {
+                c.offset = -5; // the first copy is not where it was acknowledged
+            }
+        }
+        r[0].push(copy);
+    };
+    assert_eq!(check(&|r| duplicated(r, false)), Vec::<String>::new());
+    // The copy holds the acknowledged position only if the ack names it.
+    assert!(!check(&|r| duplicated(r, true)).is_empty());
+    let reported = |problems: Vec<String>, what: &str| {
+        assert!(
+            problems.iter().any(|p| p.contains(what)),
+            "{what} not reported: {problems:?}"
+        );
+    };
+    reported(
+        check(&|r| {
+            let mut copy = r[0][0].clone();
+            copy.value = Some(b"changed".to_vec());
+            copy.offset += 10_000;
+            r[0].push(copy);
+        }),
+        "different contents",
+    );
+    reported(check(&|r| drop(r[2].pop())), "read");
+    reported(
+        check(&|r| {
+            // A later record of the same thread first: its first copy now
+            // precedes an earlier one.
+            let thread = |c: &ConsumedRecord| c.headers[0].1.clone().unwrap()[0];
+            let b = (1..r[0].len())
+                .find(|&i| thread(&r[0][i]) == thread(&r[0][0]))
+                .expect("a thread sent two records to topic one");
+            let mut early = r[0][b].clone();
+            early.offset = -1;
+            r[0].insert(0, early);
+        }),
+        "order",
+    );
 }
 
 #[test]

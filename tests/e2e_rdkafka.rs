@@ -114,3 +114,196 @@ fn rdkafka_mock_scenario_gzip_with_faults() {
         read_all(&bootstrap, topic, partitions, count)
     });
 }
+
+// ------------------------------------------------------------------------
+// Brokers down and up, round-trip times: a few thousand records each.
+//
+// What the librdkafka mock cannot do, and what is relaxed for it: it checks
+// no sequence numbers for idempotent producers that are not transactional,
+// and it appends a Produce request as soon as it reads it. A request whose
+// answer is lost (its broker taken down with the request in flight, or the
+// answer held by a round-trip time longer than request.timeout.ms, after
+// which the producer closes the connection) is therefore appended again
+// when the producer resends it; Kafka would answer that resend as a
+// duplicate. These scenarios set `Scenario::tolerate_duplicates`: copies
+// must be identical, one of them at the acknowledged position, each
+// thread's order kept per partition by first copies; every record must
+// still be acknowledged and stored (none failed, none lost). The same
+// scenarios run against our MockCluster, which deduplicates as Kafka does,
+// with the strict check (`tests/e2e_mock.rs`).
+
+/// Records per fault scenario: enough to fill many batches per broker,
+/// few enough to keep CI short.
+const FAULT_RECORDS: usize = 3_000;
+
+/// A 3-broker mock with the scenario's topics, partition `p` of each led
+/// by broker `1 + p % 3`, so the test knows what a broker leads.
+fn led_round_robin() -> RdMock {
+    let mock = RdMock::start(3);
+    for (topic, partitions, _) in TOPICS {
+        mock.create_topic(topic, partitions, 3);
+        for p in 0..partitions {
+            mock.cluster()
+                .partition_leader(topic, p, Some(1 + p % 3))
+                .expect("set a partition leader");
+        }
+    }
+    mock
+}
+
+fn fault_scenario(label: &str, mock: &RdMock, seed: u64) -> Scenario {
+    let mut scenario = Scenario::new(label, mock.bootstrap(), record_count(FAULT_RECORDS));
+    scenario.ack_timestamp = AckTimestamp::Fixed(1234);
+    scenario.tolerate_duplicates = true;
+    scenario.seed ^= seed;
+    scenario
+}
+
+/// Reads a topic back as [`read_all`] does, but expects at least `count`
+/// records (duplicates allowed, see above): all that is stored is read.
+fn read_with_duplicates(
+    bootstrap: &str,
+    topic: &str,
+    partitions: i32,
+    count: usize,
+) -> Vec<ConsumedRecord> {
+    let marks = watermarks(bootstrap, topic, partitions, TIMEOUT);
+    assert!(marks.iter().all(|(low, _)| *low == 0), "{topic}: {marks:?}");
+    let stored: i64 = marks.iter().map(|(_, high)| high).sum();
+    assert!(stored >= count as i64, "{topic}: offsets used {marks:?}");
+    read_back(bootstrap, topic, partitions, stored as usize, TIMEOUT)
+}
+
+/// Short backoffs, so a broker that is back is found quickly.
+fn fault_config(scenario: &Scenario) -> kafka_producer::producer::ProducerConfigBuilder {
+    scenario
+        .config()
+        .retry_backoff_ms(10)
+        .reconnect_backoff_ms(10)
+        .reconnect_backoff_max_ms(100)
+        .batch_size(2048)
+        .linger_ms(20)
+}
+
+#[test]
+fn rdkafka_mock_broker_down_and_up_while_producing() {
+    // Broker 1 is down when the producer starts: the records of its
+    // partitions can only be delivered once it is back (the librdkafka
+    // mock keeps a downed broker the leader). Then broker 3 goes down and
+    // up while records flow, cutting whatever is in flight to it.
+    init_log();
+    let mock = led_round_robin();
+    let cluster = mock.cluster();
+    let scenario = fault_scenario("rdkafka-mock-broker-down", &mock, 0x0d01);
+    let bootstrap = mock.bootstrap().to_owned();
+    cluster.broker_down(1).expect("broker 1 down");
+    let during = || {
+        std::thread::sleep(Duration::from_millis(400));
+        cluster.broker_up(1).expect("broker 1 up");
+        std::thread::sleep(Duration::from_millis(50));
+        cluster.broker_down(3).expect("broker 3 down");
+        std::thread::sleep(Duration::from_millis(300));
+        cluster.broker_up(3).expect("broker 3 up");
+    };
+    scenario.run_during(
+        fault_config(&scenario),
+        during,
+        |topic, partitions, count| read_with_duplicates(&bootstrap, topic, partitions, count),
+    );
+}
+
+#[test]
+fn rdkafka_mock_leadership_moves_off_a_downed_broker() {
+    // Broker 2 is down from the start and stays down until every
+    // partition it led has moved to broker 3: those records are delivered
+    // only through the move (metadata refreshed, batches redirected).
+    // Later broker 1 goes down mid-run and its partitions move to broker 2.
+    init_log();
+    let mock = led_round_robin();
+    let cluster = mock.cluster();
+    let scenario = fault_scenario("rdkafka-mock-leader-off-down", &mock, 0x1ead);
+    let bootstrap = mock.bootstrap().to_owned();
+    cluster.broker_down(2).expect("broker 2 down");
+    let move_off = |from: i32, to: i32| {
+        for (topic, partitions, _) in TOPICS {
+            for p in (0..partitions).filter(|p| 1 + p % 3 == from) {
+                cluster
+                    .partition_leader(topic, p, Some(to))
+                    .expect("move a partition leader");
+            }
+        }
+    };
+    let during = || {
+        std::thread::sleep(Duration::from_millis(300));
+        move_off(2, 3);
+        cluster.broker_up(2).expect("broker 2 up");
+        std::thread::sleep(Duration::from_millis(100));
+        cluster.broker_down(1).expect("broker 1 down");
+        move_off(1, 2);
+        std::thread::sleep(Duration::from_millis(300));
+        cluster.broker_up(1).expect("broker 1 up");
+    };
+    scenario.run_during(
+        fault_config(&scenario),
+        during,
+        |topic, partitions, count| read_with_duplicates(&bootstrap, topic, partitions, count),
+    );
+}
+
+#[test]
+fn rdkafka_mock_round_trip_time_above_the_request_timeout_then_normal() {
+    // For 1.5 s, brokers 1 and 2 answer 1 s late, twice request.timeout.ms:
+    // every request to them times out, the producer closes the connection
+    // and retries its batches until the round-trip time is back to
+    // normal; then everything is delivered.
+    init_log();
+    let mock = led_round_robin();
+    let cluster = mock.cluster();
+    let scenario = fault_scenario("rdkafka-mock-slow", &mock, 0x0510);
+    let bootstrap = mock.bootstrap().to_owned();
+    let config = fault_config(&scenario)
+        .request_timeout_ms(500)
+        .delivery_timeout_ms(60_000);
+    let during = || {
+        std::thread::sleep(Duration::from_millis(100));
+        for broker in [1, 2] {
+            cluster
+                .broker_round_trip_time(broker, Duration::from_millis(1_000))
+                .expect("set a round-trip time");
+        }
+        std::thread::sleep(Duration::from_millis(1_500));
+        for broker in [1, 2] {
+            cluster
+                .broker_round_trip_time(broker, Duration::ZERO)
+                .expect("clear a round-trip time");
+        }
+    };
+    scenario.run_during(config, during, |topic, partitions, count| {
+        read_with_duplicates(&bootstrap, topic, partitions, count)
+    });
+}
+
+#[test]
+fn rdkafka_mock_round_trip_time_under_the_timeouts_only_slows() {
+    // 20 ms on every answer, far under every timeout: nothing is retried,
+    // so the strict check applies (each record once, none failed).
+    init_log();
+    let mock = led_round_robin();
+    for broker in 1..=3 {
+        mock.cluster()
+            .broker_round_trip_time(broker, Duration::from_millis(20))
+            .expect("set a round-trip time");
+    }
+    let mut scenario = fault_scenario("rdkafka-mock-rtt", &mock, 0x77);
+    scenario.tolerate_duplicates = false;
+    let bootstrap = mock.bootstrap().to_owned();
+    scenario.run(scenario.config(), |topic, partitions, count| {
+        // Sent: the consumer need not wait too.
+        for broker in 1..=3 {
+            mock.cluster()
+                .broker_round_trip_time(broker, Duration::ZERO)
+                .expect("clear a round-trip time");
+        }
+        read_all(&bootstrap, topic, partitions, count)
+    });
+}

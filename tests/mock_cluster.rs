@@ -18,9 +18,12 @@ use kafka_producer::protocol::messages::init_producer_id::{
     InitProducerIdRequest, InitProducerIdResponse,
 };
 use kafka_producer::protocol::messages::metadata::{MetadataRequest, MetadataRequestTopic};
+use kafka_producer::protocol::messages::produce::ProduceResponse;
 use kafka_producer::protocol::messages::{Uuid, ZERO_UUID};
 use kafka_producer::protocol::{ApiKey, ErrorCode};
-use mock_support::{batch_of, cluster, init_producer_id, metadata, produce, Client};
+use mock_support::{
+    batch_of, cluster, init_producer_id, metadata, produce, produce_request, Client,
+};
 
 // ---------------------------------------------------------------- ApiVersions
 
@@ -287,6 +290,158 @@ fn moving_leadership_bumps_the_leader_epoch() {
     assert!(cluster.set_partition_leader("t", 0, 4).is_err());
     assert!(cluster.set_partition_leader("t", 1, 1).is_err());
     assert!(cluster.set_partition_leader("nope", 0, 1).is_err());
+}
+
+// ---------------------------------------------------------------- topology changes
+
+#[test]
+fn added_partitions_show_in_metadata_and_the_old_ones_keep_their_logs() {
+    let cluster = cluster(2);
+    cluster.create_topic("t", 2).unwrap();
+    let id = cluster.topic_id("t").unwrap();
+    let leader0 = cluster.partition_leader("t", 0).unwrap();
+    let mut c = Client::to_broker(&cluster, leader0);
+    assert_eq!(
+        produce(&mut c, 9, "t", 0, &batch_of(3)).error_code,
+        ErrorCode::NONE
+    );
+
+    cluster.create_partitions("t", 5).unwrap();
+    assert_eq!(cluster.partition_count("t"), Some(5));
+    assert_eq!(cluster.topic_id("t"), Some(id), "same topic");
+    assert_eq!(cluster.log_end_offset("t", 0), Some(3), "log kept");
+    let r = metadata(&mut c, 12, &MetadataRequest::topics(["t"], false));
+    let partitions: Vec<(i32, i32, i32)> = r.topics[0]
+        .partitions
+        .iter()
+        .map(|p| (p.partition_index, p.leader_id, p.leader_epoch))
+        .collect();
+    assert_eq!(partitions.len(), 5);
+    assert_eq!(partitions[0], (0, leader0, 0));
+    assert!(partitions[2..]
+        .iter()
+        .all(|&(_, leader, epoch)| leader >= 1 && epoch == 0));
+    // A new partition takes produce at its leader, from offset 0.
+    let leader4 = cluster.partition_leader("t", 4).unwrap();
+    let mut c4 = Client::to_broker(&cluster, leader4);
+    let answer = produce(&mut c4, 9, "t", 4, &batch_of(2));
+    assert_eq!(
+        (answer.error_code, answer.base_offset),
+        (ErrorCode::NONE, 0)
+    );
+
+    let code = |r: kafka_producer::Result<()>| r.unwrap_err().code();
+    assert_eq!(
+        code(cluster.create_partitions("t", 5)),
+        Some(ErrorCode::INVALID_PARTITIONS)
+    );
+    assert_eq!(
+        code(cluster.create_partitions("t", 3)),
+        Some(ErrorCode::INVALID_PARTITIONS)
+    );
+    assert_eq!(
+        code(cluster.create_partitions("nope", 3)),
+        Some(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION)
+    );
+}
+
+#[test]
+fn a_deleted_topic_is_unknown_to_produce_and_metadata_until_created_again() {
+    let cluster = MockCluster::builder()
+        .auto_create_topics(false)
+        .start()
+        .unwrap();
+    cluster.create_topic("t", 1).unwrap();
+    let old_id = cluster.topic_id("t").unwrap();
+    let mut c = Client::to_broker(&cluster, 1);
+    assert_eq!(
+        produce(&mut c, 9, "t", 0, &batch_of(2)).error_code,
+        ErrorCode::NONE
+    );
+
+    cluster.delete_topic("t").unwrap();
+    assert_eq!(cluster.partition_count("t"), None);
+    assert!(cluster.records("t", 0).is_empty());
+    let answer = produce(&mut c, 9, "t", 0, &batch_of(1));
+    assert_eq!(answer.error_code, ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
+    let r = metadata(&mut c, 12, &MetadataRequest::topics(["t"], true));
+    assert_eq!(
+        r.topics[0].error_code,
+        ErrorCode::UNKNOWN_TOPIC_OR_PARTITION
+    );
+    assert!(r.topics[0].partitions.is_empty());
+    assert_eq!(
+        cluster.delete_topic("t").unwrap_err().code(),
+        Some(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION)
+    );
+
+    cluster.create_topic("t", 1).unwrap();
+    assert_ne!(cluster.topic_id("t"), Some(old_id), "a new topic id");
+    let answer = produce(&mut c, 9, "t", 0, &batch_of(1));
+    assert_eq!(
+        (answer.error_code, answer.base_offset),
+        (ErrorCode::NONE, 0)
+    );
+}
+
+#[test]
+fn with_auto_creation_the_next_metadata_request_recreates_a_deleted_topic() {
+    let cluster = MockCluster::builder()
+        .default_partitions(1)
+        .start()
+        .unwrap();
+    cluster.create_topic("t", 3).unwrap();
+    let old_id = cluster.topic_id("t").unwrap();
+    cluster.delete_topic("t").unwrap();
+    let mut c = Client::to_broker(&cluster, 1);
+    let r = metadata(&mut c, 12, &MetadataRequest::topics(["t"], true));
+    assert_eq!(r.topics[0].error_code, ErrorCode::NONE);
+    assert_eq!(r.topics[0].partitions.len(), 1, "the default count");
+    assert_ne!(r.topics[0].topic_id, old_id);
+}
+
+#[test]
+fn an_advertised_address_replaces_the_real_one_in_metadata_and_leader_hints() {
+    let cluster = cluster(2);
+    cluster.create_topic("t", 1).unwrap();
+    cluster.set_partition_leader("t", 0, 2).unwrap();
+    let elsewhere: SocketAddr = "127.0.0.1:9".parse().unwrap();
+    cluster.set_advertised_address(2, Some(elsewhere)).unwrap();
+    // Broker 2 still listens where it did.
+    let real = cluster.broker_address(2).unwrap();
+    assert_ne!(real, elsewhere);
+    let mut c2 = Client::to_broker(&cluster, 2);
+    let brokers = |c: &mut Client| -> Vec<(i32, String, i32)> {
+        metadata(c, 12, &MetadataRequest::topics(["t"], false))
+            .brokers
+            .into_iter()
+            .map(|b| (b.node_id, b.host, b.port))
+            .collect()
+    };
+    let real1 = cluster.broker_address(1).unwrap();
+    assert_eq!(
+        brokers(&mut c2),
+        [
+            (1, "127.0.0.1".to_owned(), i32::from(real1.port())),
+            (2, "127.0.0.1".to_owned(), 9),
+        ]
+    );
+    // The KIP-951 hint from the broker that does not lead names it too.
+    let mut c1 = Client::to_broker(&cluster, 1);
+    let r: ProduceResponse = c1.call(10, &produce_request("t", 0, &batch_of(1), -1));
+    let answer = &r.responses[0].partition_responses[0];
+    assert_eq!(answer.error_code, ErrorCode::NOT_LEADER_OR_FOLLOWER);
+    assert_eq!(answer.current_leader.leader_id, 2);
+    let hints: Vec<(i32, i32)> = r
+        .node_endpoints
+        .iter()
+        .map(|e| (e.node_id, e.port))
+        .collect();
+    assert_eq!(hints, [(2, 9)]);
+
+    cluster.set_advertised_address(2, None).unwrap();
+    assert_eq!(brokers(&mut c2)[1].2, i32::from(real.port()));
+    assert!(cluster.set_advertised_address(3, Some(elsewhere)).is_err());
 }
 
 // ---------------------------------------------------------------- InitProducerId

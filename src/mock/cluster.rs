@@ -214,6 +214,36 @@ impl MockCluster {
             .map_err(|(code, message)| broker_error(code, message))
     }
 
+    /// Adds partitions to a topic until it has `total`, as Kafka's
+    /// CreatePartitions does: the existing partitions keep their leaders,
+    /// epochs and logs; each new one starts empty, at leader epoch 0, led by
+    /// the live brokers in turn (partition `p` by the `p % live`-th). Clients
+    /// see the new count in their next Metadata answer. Fails with a broker
+    /// error carrying Kafka's code: `UNKNOWN_TOPIC_OR_PARTITION` (no such
+    /// topic), `INVALID_PARTITIONS` (`total` not above the current count),
+    /// `INVALID_REPLICATION_FACTOR` (no broker up).
+    pub fn create_partitions(&self, topic: &str, total: i32) -> Result<()> {
+        self.state
+            .create_partitions(topic, total)
+            .map_err(|(code, message)| broker_error(code, message))
+    }
+
+    /// Deletes a topic and everything it holds, as Kafka's DeleteTopics
+    /// does. From now on Produce requests for it are answered
+    /// `UNKNOWN_TOPIC_OR_PARTITION` (`UNKNOWN_TOPIC_ID` from Produce v13,
+    /// which names topics by id), and Metadata lists it with
+    /// `UNKNOWN_TOPIC_OR_PARTITION`, unless the request may create it and
+    /// the cluster auto-creates topics (see
+    /// [`MockClusterBuilder::auto_create_topics`]): then, as on Kafka, the
+    /// next Metadata request creates it again, empty, under a new topic id.
+    /// [`MockCluster::create_topic`] recreates it too. Fails with
+    /// `UNKNOWN_TOPIC_OR_PARTITION` for a topic that does not exist.
+    pub fn delete_topic(&self, topic: &str) -> Result<()> {
+        self.state
+            .delete_topic(topic)
+            .map_err(|(code, message)| broker_error(code, message))
+    }
+
     /// The topic's id (KIP-516), if the topic exists.
     #[must_use]
     pub fn topic_id(&self, topic: &str) -> Option<Uuid> {

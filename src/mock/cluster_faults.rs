@@ -1,10 +1,10 @@
 //! The fault-injection methods of [`MockCluster`]: queued error codes,
 //! response delays, dropped connections, corrupt frames, brokers down and
-//! up, and sink mode. What each one does to a request is drawn in
+//! up, advertised addresses, and sink mode. What each one does to a request is drawn in
 //! `fault.rs`; the user-facing summary is the "Fault injection" section of
 //! the [module documentation](super).
 
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -100,8 +100,8 @@ impl MockCluster {
     }
 
     /// Forgets every queued error, drop and corruption, and every delay.
-    /// Brokers that are down stay down; sink mode and leadership do not
-    /// change.
+    /// Brokers that are down stay down; sink mode, leadership and
+    /// advertised addresses do not change.
     pub fn clear_faults(&self) {
         self.state.faults.lock().clear();
     }
@@ -152,6 +152,25 @@ impl MockCluster {
         brokers.insert(at, broker);
         self.state.mark_up(id);
         log::info!("mock cluster: broker {id} up again on port {port}");
+        Ok(())
+    }
+
+    /// Makes broker `id` advertise `address` instead of its real one, in
+    /// Metadata answers and in Produce leader hints (KIP-951), as a broker
+    /// with a wrong `advertised.listeners` would, or one that moved; `None`
+    /// advertises the real address again. The broker keeps listening where
+    /// it did, so [`MockCluster::bootstrap_servers`] still reaches it and
+    /// connections already open keep working: a client that learns the
+    /// address from Metadata connects there instead. Point every broker at
+    /// a port nobody listens on and a client whose connections break can
+    /// reach none of the brokers its metadata names, only its bootstrap
+    /// servers (KIP-899 rebootstrap). Standing until changed;
+    /// [`MockCluster::clear_faults`] leaves it. Fails for an unknown id.
+    pub fn set_advertised_address(&self, id: i32, address: Option<SocketAddr>) -> Result<()> {
+        self.known_broker(id)?;
+        self.state
+            .set_advertised(id, address.map(|a| (a.ip().to_string(), a.port())));
+        log::info!("mock cluster: broker {id} advertises {address:?}");
         Ok(())
     }
 

@@ -270,9 +270,10 @@ fn metadata(ctx: Ctx<'_>, header: &RequestHeader, r: Reader<'_>) -> Outcome {
     let body = MetadataResponse {
         brokers: live
             .iter()
+            .map(|b| cluster.advertised(b))
             .map(|b| MetadataResponseBroker {
                 node_id: b.id,
-                host: b.host.clone(),
+                host: b.host,
                 port: i32::from(b.port),
                 rack: None,
             })

@@ -39,6 +39,14 @@
 //!   sequence 0); offsets assigned consecutively and written into the stored
 //!   batch with the leader epoch. Errors carry Kafka's offsets: see
 //!   `produce.rs`.
+//! * **Topics** change as on Kafka while clients run:
+//!   [`create_topic`](MockCluster::create_topic),
+//!   [`create_partitions`](MockCluster::create_partitions) (CreatePartitions:
+//!   new, empty partitions led by the live brokers in turn; the old ones keep
+//!   their leaders and logs) and [`delete_topic`](MockCluster::delete_topic)
+//!   (DeleteTopics: Produce then answers `UNKNOWN_TOPIC_OR_PARTITION`, or
+//!   `UNKNOWN_TOPIC_ID` by id, and Metadata `UNKNOWN_TOPIC_OR_PARTITION`,
+//!   unless auto-creation makes it again, empty, under a new id).
 //! * **InitProducerId** v0-5: for idempotent producers, a new producer id
 //!   (increasing from 0) at epoch 0, as Kafka's coordinator gives even to a
 //!   producer naming its current id.
@@ -81,6 +89,7 @@
 //! | [`corrupt_next_response`](MockCluster::corrupt_next_response) | a frame of the right size full of garbage ([`Corruption::Garbage`]) or answering no request ([`Corruption::WrongCorrelationId`]) |
 //! | [`broker_down`](MockCluster::broker_down), [`broker_up`](MockCluster::broker_up) | connections refused and closed, the broker's partitions led by the next live broker (offline if none); back on the same port |
 //! | [`set_partition_leader`](MockCluster::set_partition_leader) | `NOT_LEADER_OR_FOLLOWER` (with the new leader from v10) until the client moves |
+//! | [`set_advertised_address`](MockCluster::set_advertised_address) | Metadata and leader hints name another address for a broker (standing, until reset with `None`); the broker still listens on its own, so the bootstrap servers work while, say, a dead port is advertised: the situation KIP-899 rebootstrap recovers from |
 //! | [`set_sink_mode`](MockCluster::set_sink_mode) | produce acknowledged with consecutive offsets, records not stored (to measure a producer, not the mock) |
 //! | [`clear_faults`](MockCluster::clear_faults) | forget every queued fault and delay |
 //!

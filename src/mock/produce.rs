@@ -118,9 +118,10 @@ pub(crate) fn handle(ctx: Ctx<'_>, header: &RequestHeader, r: Reader<'_>) -> Out
         node_endpoints: leaders
             .iter()
             .filter_map(|id| cluster.broker(*id))
+            .map(|b| cluster.advertised(b))
             .map(|b| NodeEndpoint {
                 node_id: b.id,
-                host: b.host.clone(),
+                host: b.host,
                 port: i32::from(b.port),
                 rack: None,
             })

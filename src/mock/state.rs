@@ -6,8 +6,10 @@
 //! ```text
 //!  ClusterState
 //!   ├─ down: RwLock<set of broker ids>  brokers taken down (broker_down)
-//!   ├─ topics: RwLock<Topics>           by name and by id; written only when a topic is created
-//!   │    └─ Topic { name, id, partitions: [Mutex<Partition>] }
+//!   ├─ advertised: RwLock<map id -> (host, port)>  addresses Metadata gives instead of the real ones
+//!   ├─ topics: RwLock<Topics>           by name and by id; written when a topic is created,
+//!   │    │                              deleted or given more partitions
+//!   │    └─ Topic { name, id, partitions: [Arc<Mutex<Partition>>] }
 //!   │          └─ Partition { leader (-1: offline), last_leader, leader_epoch, log }
 //!   ├─ next_producer_id: AtomicI64
 //!   ├─ counters: Mutex<map (broker, api) -> requests>
@@ -23,6 +25,11 @@
 //!
 //! A Produce locks only the partitions it writes, so connections to
 //! different partitions do not contend.
+//!
+//! A `Topic` never changes once made: adding partitions replaces it with a
+//! new `Topic` sharing the old partitions (hence the `Arc`s), so a request
+//! that looked the topic up before the change finishes on what it saw, as
+//! on a broker whose metadata cache has not caught up yet.
 
 use std::collections::hash_map::RandomState;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -89,6 +96,16 @@ pub(crate) struct Partition {
 }
 
 impl Partition {
+    /// A new, empty partition led by `leader`.
+    fn led_by(leader: i32) -> Self {
+        Partition {
+            leader,
+            last_leader: leader,
+            leader_epoch: 0,
+            log: PartitionLog::default(),
+        }
+    }
+
     /// Moves leadership to `leader` (-1: offline), bumping the epoch, as
     /// the controller does on every leader change.
     pub(crate) fn move_leader(&mut self, leader: i32) {
@@ -109,7 +126,9 @@ pub(crate) struct Topic {
     pub(crate) name: String,
     /// Random, stable for the topic's life (KIP-516).
     pub(crate) id: Uuid,
-    pub(crate) partitions: Vec<Mutex<Partition>>,
+    /// Shared with the `Topic` that replaces this one when partitions are
+    /// added.
+    pub(crate) partitions: Vec<Arc<Mutex<Partition>>>,
 }
 
 impl Topic {
@@ -118,6 +137,7 @@ impl Topic {
         usize::try_from(index)
             .ok()
             .and_then(|i| self.partitions.get(i))
+            .map(|p| &**p)
     }
 }
 
@@ -148,6 +168,9 @@ pub(crate) struct ClusterState {
     /// Produce acknowledges without storing (see `MockCluster::set_sink_mode`).
     pub(crate) sink: AtomicBool,
     down: RwLock<BTreeSet<i32>>,
+    /// Addresses advertised instead of the real ones (see
+    /// `MockCluster::set_advertised_address`).
+    advertised: RwLock<HashMap<i32, (String, u16)>>,
     topics: RwLock<Topics>,
     next_producer_id: AtomicI64,
     counters: Mutex<BTreeMap<(i32, ApiKey), u64>>,
@@ -166,6 +189,7 @@ impl ClusterState {
             faults: Mutex::new(FaultPlan::default()),
             sink: AtomicBool::new(false),
             down: RwLock::new(BTreeSet::new()),
+            advertised: RwLock::new(HashMap::new()),
             topics: RwLock::new(Topics::default()),
             next_producer_id: AtomicI64::new(0),
             counters: Mutex::new(BTreeMap::new()),
@@ -215,6 +239,28 @@ impl ClusterState {
             .iter()
             .filter(|b| !down.contains(&b.id))
             .collect()
+    }
+
+    /// Broker `b` as Metadata and Produce (KIP-951) describe it: its real
+    /// address, or the one set by `MockCluster::set_advertised_address`.
+    pub(crate) fn advertised(&self, b: &BrokerEndpoint) -> BrokerEndpoint {
+        match self.advertised.read().get(&b.id) {
+            Some((host, port)) => BrokerEndpoint {
+                id: b.id,
+                host: host.clone(),
+                port: *port,
+            },
+            None => b.clone(),
+        }
+    }
+
+    /// Makes broker `id` advertise `address` (`None`: its real one).
+    pub(crate) fn set_advertised(&self, id: i32, address: Option<(String, u16)>) {
+        let mut advertised = self.advertised.write();
+        match address {
+            Some(a) => advertised.insert(id, a),
+            None => advertised.remove(&id),
+        };
     }
 
     /// Marks broker `id` down and moves the leadership of every partition
@@ -333,12 +379,7 @@ impl ClusterState {
         let partitions = (0..count)
             .map(|p| {
                 let leader = self.brokers[(start + p) % n].id;
-                Mutex::new(Partition {
-                    leader,
-                    last_leader: leader,
-                    leader_epoch: 0,
-                    log: PartitionLog::default(),
-                })
+                Arc::new(Mutex::new(Partition::led_by(leader)))
             })
             .collect();
         let mut id = self.random_uuid(name.as_bytes());
@@ -355,6 +396,73 @@ impl ClusterState {
         topics.created += 1;
         log::debug!("mock cluster: created topic {name} with {count} partitions");
         Ok(topic)
+    }
+
+    /// Grows a topic to `total` partitions (Kafka CreatePartitions): the
+    /// existing ones keep their leaders and logs, the new ones are empty and
+    /// led by the live brokers in turn. Fails with Kafka's codes:
+    /// `UNKNOWN_TOPIC_OR_PARTITION`, `INVALID_PARTITIONS` (not more than
+    /// now), `INVALID_REPLICATION_FACTOR` (no broker up).
+    pub(crate) fn create_partitions(
+        &self,
+        name: &str,
+        total: i32,
+    ) -> Result<(), (ErrorCode, String)> {
+        let live: Vec<i32> = self.live_brokers().iter().map(|b| b.id).collect();
+        let mut topics = self.topics.write();
+        let Some(old) = topics.by_name.get(name).cloned() else {
+            return Err((
+                ErrorCode::UNKNOWN_TOPIC_OR_PARTITION,
+                format!("This server does not host this topic-partition: {name}."),
+            ));
+        };
+        let current = old.partitions.len();
+        let total = usize::try_from(total).unwrap_or(0);
+        if total <= current {
+            let message = if total == current {
+                format!("Topic already has {current} partitions.")
+            } else {
+                format!(
+                    "Topic currently has {current} partitions, which is higher than the \
+                     requested {total}."
+                )
+            };
+            return Err((ErrorCode::INVALID_PARTITIONS, message));
+        }
+        if live.is_empty() {
+            return Err((
+                ErrorCode::INVALID_REPLICATION_FACTOR,
+                "Replication factor: 1 larger than available brokers: 0.".into(),
+            ));
+        }
+        let mut partitions = old.partitions.clone();
+        partitions.extend(
+            (current..total).map(|p| Arc::new(Mutex::new(Partition::led_by(live[p % live.len()])))),
+        );
+        let topic = Arc::new(Topic {
+            name: old.name.clone(),
+            id: old.id,
+            partitions,
+        });
+        topics.by_name.insert(old.name.clone(), Arc::clone(&topic));
+        topics.by_id.insert(old.id, topic);
+        log::debug!("mock cluster: {name} grown from {current} to {total} partitions");
+        Ok(())
+    }
+
+    /// Deletes a topic with its logs (Kafka DeleteTopics): from now on it is
+    /// unknown by name and by id. Fails with `UNKNOWN_TOPIC_OR_PARTITION`.
+    pub(crate) fn delete_topic(&self, name: &str) -> Result<(), (ErrorCode, String)> {
+        let mut topics = self.topics.write();
+        let Some(topic) = topics.by_name.remove(name) else {
+            return Err((
+                ErrorCode::UNKNOWN_TOPIC_OR_PARTITION,
+                format!("This server does not host this topic-partition: {name}."),
+            ));
+        };
+        topics.by_id.remove(&topic.id);
+        log::debug!("mock cluster: deleted topic {name}");
+        Ok(())
     }
 
     /// A new producer id (Kafka's `ProducerIdManager` hands them out in
@@ -485,6 +593,51 @@ mod tests {
             [1, 2]
         );
         assert!(!s.is_up(9));
+    }
+
+    #[test]
+    fn partitions_are_added_and_topics_deleted_as_kafka_does() {
+        let s = state(3);
+        let t = s.create_topic("t", 2).unwrap();
+        t.partitions[1].lock().move_leader(3);
+        s.mark_down(2);
+        let code = |r: Result<(), (ErrorCode, String)>| r.unwrap_err().0;
+        assert_eq!(
+            code(s.create_partitions("t", 2)),
+            ErrorCode::INVALID_PARTITIONS
+        );
+        assert_eq!(
+            code(s.create_partitions("t", 1)),
+            ErrorCode::INVALID_PARTITIONS
+        );
+        assert_eq!(
+            code(s.create_partitions("u", 3)),
+            ErrorCode::UNKNOWN_TOPIC_OR_PARTITION
+        );
+        s.create_partitions("t", 5).unwrap();
+        let grown = s.topic("t").unwrap();
+        assert_eq!(grown.id, t.id);
+        assert!(Arc::ptr_eq(&grown.partitions[1], &t.partitions[1]), "kept");
+        let leaders: Vec<(i32, i32)> = grown
+            .partitions
+            .iter()
+            .map(|p| {
+                let p = p.lock();
+                (p.leader, p.leader_epoch)
+            })
+            .collect();
+        // New partitions 2, 3, 4 go round the live brokers 1 and 3.
+        assert_eq!(leaders, [(1, 0), (3, 1), (1, 0), (3, 0), (1, 0)]);
+        assert!(Arc::ptr_eq(&s.topic_by_id(&t.id).unwrap(), &grown));
+
+        s.delete_topic("t").unwrap();
+        assert!(s.topic("t").is_none() && s.topic_by_id(&t.id).is_none());
+        assert_eq!(
+            code(s.delete_topic("t")),
+            ErrorCode::UNKNOWN_TOPIC_OR_PARTITION
+        );
+        let again = s.create_topic("t", 1).unwrap();
+        assert_ne!(again.id, t.id, "a recreated topic gets a new id");
     }
 
     #[test]

@@ -72,6 +72,13 @@ pub enum Mode {
 pub enum AckTimestamp {
     /// -1 (topics with CreateTime): the record's own create time.
     CreateTime,
+    /// The record's create time, except for a batch the broker answered
+    /// as a duplicate of one it already holds: Kafka (`UnifiedLog.append`)
+    /// then puts the stored batch's max timestamp in the answer's
+    /// log_append_time_ms, and the producer reports that for each of its
+    /// records, as Java does. Checked as: the record's create time, or a
+    /// larger create time stored in the same partition.
+    CreateTimeOrBatchMax,
     /// This value on every acknowledgement (the librdkafka mock answers
     /// every Produce with log_append_time_ms 1234 although its topics keep
     /// create times), reported as is, as Java does.
@@ -161,6 +168,14 @@ pub struct Scenario {
     pub seed: u64,
     /// What the acknowledgements' timestamps hold.
     pub ack_timestamp: AckTimestamp,
+    /// Accept a record stored more than once (identical copies, one at
+    /// its acknowledged position; order checked on the first copies), for
+    /// a broker that does not deduplicate resent batches: the librdkafka
+    /// mock checks no sequence numbers for idempotent producers that are
+    /// not transactional, so a batch appended whose answer was lost (a
+    /// connection closed, a request timed out) is appended again when
+    /// resent, where Kafka would answer it as a duplicate. Off by default.
+    pub tolerate_duplicates: bool,
 }
 
 impl Scenario {
@@ -178,6 +193,7 @@ impl Scenario {
             threads: 4,
             seed: 0x6b61_666b_6165_3265,
             ack_timestamp: AckTimestamp::CreateTime,
+            tolerate_duplicates: false,
         }
     }
 

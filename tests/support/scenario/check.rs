@@ -2,7 +2,7 @@
 //! ([`Scenario::check`]): one line per difference, naming the record by its
 //! thread and sequence number.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use kafka_producer::producer::partitioner::default_partition_for_key;
 
@@ -35,8 +35,23 @@ impl Scenario {
     /// Every difference between what was sent and what was read back, one
     /// line each (empty when they agree). `read[t]` holds what was read
     /// from topic `t`, sorted by partition and offset.
+    ///
+    /// With [`Scenario::tolerate_duplicates`], each record may be stored
+    /// more than once: its copies must be identical and one of them must
+    /// be at the acknowledged position; the rest of the check (order
+    /// included) runs on the first copies.
     pub fn check(&self, sent: &Sent, read: &[Vec<ConsumedRecord>]) -> Vec<String> {
         let mut problems = Vec::new();
+        let first_copies: Vec<Vec<ConsumedRecord>>;
+        let read = if self.tolerate_duplicates {
+            first_copies = read
+                .iter()
+                .map(|records| first_copies_of(sent, records, &mut problems))
+                .collect();
+            &first_copies[..]
+        } else {
+            read
+        };
         let expected = sent.count_per_topic(self.topics.len());
         for (t, (name, _)) in self.topics.iter().enumerate() {
             if read[t].len() != expected[t] {
@@ -54,12 +69,24 @@ impl Scenario {
                 }
             }
         }
+        // (topic, partition) -> every create time stored there, for
+        // AckTimestamp::CreateTimeOrBatchMax.
+        let mut stored_times: HashMap<(usize, i32), HashSet<i64>> = HashMap::new();
+        if self.ack_timestamp == AckTimestamp::CreateTimeOrBatchMax {
+            for (t, records) in read.iter().enumerate() {
+                for r in records {
+                    if let Timestamp::CreateTime(ts) = r.timestamp {
+                        stored_times.entry((t, r.partition)).or_default().insert(ts);
+                    }
+                }
+            }
+        }
         let mut seen: HashMap<(usize, usize), (i32, i64)> = HashMap::new();
         // (topic, partition, thread) -> last seq read there.
         let mut last: HashMap<(usize, i32, usize), usize> = HashMap::new();
         for (t, records) in read.iter().enumerate() {
             for r in records {
-                problems.extend(self.check_one(sent, t, r, &mut seen, &mut last));
+                problems.extend(self.check_one(sent, t, r, &mut seen, &mut last, &stored_times));
             }
         }
         for spec in sent.plan.iter().flatten() {
@@ -84,6 +111,7 @@ impl Scenario {
         r: &ConsumedRecord,
         seen: &mut HashMap<(usize, usize), (i32, i64)>,
         last: &mut HashMap<(usize, i32, usize), usize>,
+        stored_times: &HashMap<(usize, i32), HashSet<i64>>,
     ) -> Vec<String> {
         let mut problems = Vec::new();
         let (name, partitions) = &self.topics[t];
@@ -181,6 +209,13 @@ impl Scenario {
             let expected_ts = match (self.ack_timestamp, r.timestamp) {
                 (AckTimestamp::Fixed(ts), _) => Some(ts),
                 (AckTimestamp::CreateTime, Timestamp::CreateTime(ts)) => Some(ts),
+                (AckTimestamp::CreateTimeOrBatchMax, Timestamp::CreateTime(ts)) => {
+                    let batch_max = *timestamp > ts
+                        && stored_times
+                            .get(&(t, r.partition))
+                            .is_some_and(|times| times.contains(timestamp));
+                    Some(if batch_max { *timestamp } else { ts })
+                }
                 _ => None,
             };
             check(
@@ -200,4 +235,65 @@ impl Scenario {
         }
         problems
     }
+}
+
+/// The first copy of each record in `records` (partition and offset
+/// order), for a broker that may store a resent batch twice. Every later
+/// copy must equal the first in everything but its offset; when a later
+/// copy is the one acknowledged, the first copy kept takes its offset, so
+/// the acknowledged-position check holds (the order check goes by the
+/// order of the list, which stays that of the first copies).
+fn first_copies_of(
+    sent: &Sent,
+    records: &[ConsumedRecord],
+    problems: &mut Vec<String>,
+) -> Vec<ConsumedRecord> {
+    let mut out: Vec<ConsumedRecord> = Vec::with_capacity(records.len());
+    let mut index: HashMap<(usize, usize), usize> = HashMap::new();
+    let mut duplicates = 0usize;
+    for r in records {
+        let id = r
+            .headers
+            .first()
+            .filter(|(k, _)| k == ID_HEADER)
+            .and_then(|(_, v)| v.as_deref())
+            .and_then(parse_id);
+        let Some((thread, seq)) = id else {
+            out.push(r.clone()); // reported by the check as nobody's
+            continue;
+        };
+        let Some(&at) = index.get(&(thread, seq)) else {
+            index.insert((thread, seq), out.len());
+            out.push(r.clone());
+            continue;
+        };
+        duplicates += 1;
+        let first = &mut out[at];
+        let same = ConsumedRecord {
+            offset: first.offset,
+            ..r.clone()
+        };
+        if same != *first {
+            problems.push(format!(
+                "record {thread}:{seq} stored twice with different contents: {} and {}",
+                describe(first),
+                describe(r)
+            ));
+        }
+        let acked_here = matches!(
+            sent.acks.get(thread).and_then(|a| a.get(seq)),
+            Some(Ack::Acked { partition, offset, .. })
+                if (*partition, *offset) == (r.partition, r.offset)
+        );
+        if acked_here {
+            first.offset = r.offset;
+        }
+    }
+    if duplicates > 0 {
+        println!(
+            "{duplicates} duplicate copies in {} (tolerated for this broker)",
+            records[0].topic
+        );
+    }
+    out
 }
