@@ -365,7 +365,8 @@ def tables(rows: list[dict]) -> str:
             runs = [r for r in group if r["client"] == c]
             good = [r for r in runs if r["ok"]]
             if not good:
-                out.append(f"| {c} | {status_text(runs[-1])} | | | | | | | | {len(runs)} |")
+                tried = sum(1 for r in runs if not r.get("not_run"))
+                out.append(f"| {c} | {status_text(runs[-1])} | | | | | | | | 0/{tried} |")
                 continue
             # The median run by throughput (the lower middle for an even count).
             good.sort(key=lambda r: r["records_per_s"])
@@ -478,6 +479,9 @@ def main() -> None:
     if args.from_jsonl:
         lines = [json.loads(l) for l in args.from_jsonl.read_text().splitlines() if l.strip()]
         header = next((l for l in lines if "machine" in l), {})
+        end = next((l for l in lines if "finished" in l), {})
+        if header and end:
+            header["machine"]["loadavg_at_end"] = end["loadavg_at_end"]
         print(header_text(header))
         print(tables([l for l in lines if "workload" in l]))
         return
@@ -536,9 +540,11 @@ def main() -> None:
                     for c in clients_wanted:
                         if (broker.key, c) in NOT_RUN:
                             if rep == 0:
-                                rows.append({"broker": broker.name, "workload": w.name, "client": c,
-                                             "ok": False, "error": NOT_RUN[(broker.key, c)],
-                                             "workload_description": w.describe()})
+                                r = {"broker": broker.name, "workload": w.name, "client": c,
+                                     "ok": False, "not_run": True, "error": NOT_RUN[(broker.key, c)],
+                                     "workload_description": w.describe()}
+                                f.write(json.dumps(r) + "\n")
+                                rows.append(r)
                             continue
                         bootstrap = broker.start(topic, w.partitions)
                         try:
@@ -557,10 +563,12 @@ def main() -> None:
                         rows.append(r)
                         log(progress(r))
                 check_digests([r for r in rows if r["workload"] == w.name])
-    header["machine"]["loadavg_at_end"] = os.getloadavg()
+        header["machine"]["loadavg_at_end"] = os.getloadavg()
+        f.write(json.dumps({"finished": datetime.datetime.now().isoformat(timespec="seconds"),
+                            "loadavg_at_end": header["machine"]["loadavg_at_end"]}) + "\n")
     text = tables(rows)
     print(text)
-    print(f"load average at the end: {header['machine']['loadavg_at_end']}")
+    print(f"load average at the end: {fmt_load(header['machine']['loadavg_at_end'])}")
     out.with_suffix(".md").write_text(header_text(header) + "\n" + text)
     print(f"raw results: {out}\ntables: {out.with_suffix('.md')}")
 
@@ -579,6 +587,10 @@ def check_digests(rows: list[dict]) -> None:
         log(f"WARNING: the clients sent different records: {digests}")
 
 
+def fmt_load(load) -> str:
+    return "/".join(f"{x:.2f}" for x in load) if load else "?"
+
+
 def header_text(h: dict) -> str:
     if not h:
         return ""
@@ -589,7 +601,9 @@ def header_text(h: dict) -> str:
         f"date: {h.get('date', '?')}",
         f"command: {h.get('command', '?')}",
         f"machine: {m.get('cpu_model', '?')}, {m.get('cores', '?')} cores, {m.get('memory_gib', '?')} GiB, "
-        f"Linux {m.get('kernel', '?')}, load average at start {m.get('loadavg_at_start', '?')}",
+        f"Linux {m.get('kernel', '?')}, load average (1, 5, 15 min) at start "
+        f"{fmt_load(m.get('loadavg_at_start'))}"
+        + (f", at end {fmt_load(m['loadavg_at_end'])}" if m.get("loadavg_at_end") else ""),
         "versions: " + "; ".join(f"{k}: {val}" for k, val in v.items()),
         "common settings: " + " ".join(f"{k}={val}" for k, val in h.get("common_settings", {}).items()),
     ]
