@@ -424,7 +424,7 @@ def machine() -> dict:
             "kernel": platform.release(), "loadavg_at_start": os.getloadavg()}
 
 
-def versions(java_version: str | None, tansu: Path | None) -> dict:
+def versions(clients: dict, java_version: str | None, tansu: Path | None) -> dict:
     commit = capture(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"])
     dirty = capture(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"])
     v = {
@@ -432,6 +432,8 @@ def versions(java_version: str | None, tansu: Path | None) -> dict:
         "rustc": capture(["rustc", "-V"]),
         "python": platform.python_version(),
     }
+    if "librdkafka" in clients:
+        v["librdkafka"] = capture([*clients["librdkafka"].command, "--version"]).removeprefix("librdkafka ")
     if java_version:
         v["java"] = capture(["java", "-version"]).splitlines()[0]
         v["kafka-clients"] = java_version
@@ -524,7 +526,8 @@ def main() -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     header = {
         "machine": machine(),
-        "versions": versions(java_version, tansu if any(isinstance(b, Tansu) for b in brokers) else None),
+        "versions": versions({c: clients[c] for c in clients_wanted}, java_version,
+                             tansu if any(isinstance(b, Tansu) for b in brokers) else None),
         "command": shlex.join([sys.executable, *sys.argv]),
         "date": datetime.datetime.now().isoformat(timespec="seconds"),
         "common_settings": COMMON,

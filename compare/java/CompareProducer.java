@@ -227,6 +227,10 @@ public final class CompareProducer {
     }
 
     public static void main(String[] argv) throws Exception {
+        if (argv.length == 1 && argv[0].equals("--version")) {
+            System.out.println("java " + version());
+            return;
+        }
         CompareProducer a;
         try {
             a = parse(argv);

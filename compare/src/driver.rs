@@ -310,11 +310,16 @@ pub fn run(client: &dyn Client, args: &Args, name: &str, version: &str) -> RunRe
 /// `make` (an `Err` is reported as a run that did not happen, e.g. an
 /// unsupported codec), runs it and prints the JSON line. Exit status 0
 /// when every record was acked, 1 otherwise, 2 for a bad command line.
+/// `--version` alone prints the client's version.
 pub fn main<C: Client>(
     name: &str,
     version: &str,
     make: impl FnOnce(&Args) -> Result<C, String>,
 ) -> std::process::ExitCode {
+    if std::env::args().nth(1).as_deref() == Some("--version") {
+        println!("{name} {version}");
+        return std::process::ExitCode::SUCCESS;
+    }
     let args = match Args::parse(std::env::args().skip(1)) {
         Ok(a) => a,
         Err(e) => {
