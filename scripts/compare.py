@@ -51,8 +51,9 @@ KAFKA_CLIENTS_VERSION = "4.3.0"
 JAR_PREFIXES = ("kafka-clients-", "lz4-java-", "snappy-java-", "zstd-jni-", "slf4j-api-")
 
 # Settings every workload shares (Java key names; the librdkafka runner
-# translates them). batch.size and buffer.memory are Java's defaults, given
-# explicitly so that librdkafka gets their equivalents too.
+# translates them). batch.size, buffer.memory and max.request.size are
+# Java's defaults, given explicitly so that librdkafka gets their
+# equivalents too.
 # Pairs that cannot run, and why (shown in the tables instead of figures).
 NOT_RUN = {
     ("sink", "librdkafka"): "n/a: librdkafka writes record batches v2 only to a broker that "
@@ -70,6 +71,9 @@ COMMON = {
     "linger.ms": "5",
     "batch.size": "16384",
     "buffer.memory": "33554432",
+    # librdkafka's own default (message.max.bytes 1,000,000) would cap its
+    # 1 MiB batches at about 999,950 bytes.
+    "max.request.size": "1048576",
 }
 
 

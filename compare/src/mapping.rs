@@ -11,7 +11,7 @@
 //! | `compression.type` | `compression.type` | same codec names |
 //! | `compression.gzip.level`, `compression.zstd.level` | `compression.level` | librdkafka has one level key for every codec; Java's default (-1 for gzip, 3 for zstd) is librdkafka's -1 (the codec's default: zlib's 6, zstd's 3) |
 //! | `compression.lz4.level` | `compression.level`, Java's default 9 as -1 | Java writes its default level with LZ4's fast compressor and other levels with LZ4 HC; librdkafka's -1 (and 0-2) is the fast one, 3-12 HC |
-//! | `max.request.size` | `message.max.bytes` | the largest request |
+//! | `max.request.size` | `message.max.bytes` | the largest request; librdkafka's default (1,000,000) would also cap its 1 MiB batches |
 //! | (always) | `partitioner` = `murmur2_random` | Java's partitioner for keyed records; librdkafka's default is CRC32 (`consistent_random`). Unkeyed records: both stick to a partition, Java per batch, librdkafka per `sticky.partitioning.linger.ms` (2 × `linger.ms`) |
 //! | `max.block.ms`, `key.serializer`, `value.serializer` | dropped | librdkafka's produce never blocks (the runner polls and retries while the queue is full) and takes bytes |
 //!
