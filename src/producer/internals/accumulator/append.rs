@@ -357,5 +357,5 @@ fn partition_changed(
 
 /// Only the last batch can have room, so only it is checked.
 fn all_batches_full(dq: &VecDeque<ProducerBatch>) -> bool {
-    dq.back().map_or(true, ProducerBatch::is_full)
+    dq.back().is_none_or(ProducerBatch::is_full)
 }
