@@ -321,6 +321,11 @@ impl ProducerBatch {
         self.builder.is_built()
     }
 
+    /// The codec the batch is compressed with.
+    pub(crate) fn compression_type(&self) -> crate::record::CompressionType {
+        self.builder.compression().kind()
+    }
+
     /// The built batch bytes; empty until [`close`](Self::close) or after
     /// an abort.
     pub(crate) fn records(&self) -> &[u8] {
@@ -509,7 +514,7 @@ impl ProducerBatch {
     /// epoch and the attempt at which it was first seen.
     pub(crate) fn maybe_update_leader_epoch(&mut self, latest: Option<i32>) {
         if let Some(latest) = latest {
-            if self.current_leader_epoch.map_or(true, |c| c < latest) {
+            if self.current_leader_epoch.is_none_or(|c| c < latest) {
                 log::trace!(
                     "For {:?}, leader will be updated, current leader epoch: {:?}, latest: {}",
                     self,

@@ -273,15 +273,14 @@ impl std::fmt::Debug for RecordAccumulator {
 }
 
 impl RecordAccumulator {
-    /// An accumulator taking buffers from `pool`. Fails if the codec is not
-    /// supported by this build.
+    /// An accumulator taking buffers from `pool`. Does not fail today
+    /// (every codec is built).
     pub(crate) fn new(
         config: AccumulatorConfig,
         pool: Arc<BufferPool>,
         transaction_manager: Option<Arc<TransactionManager>>,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, Error> {
-        config.compression.kind().ensure_supported()?;
         Ok(RecordAccumulator {
             retry_backoff: ExponentialBackoff::new(
                 config.retry_backoff,
