@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use kafka_producer::mock::MockCluster;
 use kafka_producer::protocol::{ApiKey, ErrorCode};
-use kafka_producer::record::CompressionType;
+use kafka_producer::record::{CompressionType, RecordBatch};
 use support::brokers::{ConsumedRecord, Timestamp};
 use support::scenario::{init_log, record_count, Scenario, DEFAULT_RECORDS, TOPICS};
 
@@ -132,6 +132,40 @@ fn mock_cluster_scenario_gzip_with_faults() {
     scenario.run_during(config, during, |topic, partitions, _| {
         read_mock(&cluster, topic, partitions)
     });
+}
+
+#[test]
+fn mock_cluster_scenario_each_codec() {
+    // A short run per codec: the mock inflates and checks every batch when
+    // it is appended (as Kafka's LogValidator does) and stores it as sent.
+    init_log();
+    for codec in [
+        CompressionType::Gzip,
+        CompressionType::Snappy,
+        CompressionType::Lz4,
+        CompressionType::Zstd,
+    ] {
+        let cluster = start();
+        let label = format!("mock-{codec}");
+        let mut scenario = Scenario::new(&label, &cluster.bootstrap_servers(), 3_000);
+        scenario.seed ^= u64::from(codec.id());
+        let config = scenario.config().compression_type(codec);
+        scenario.run(config, |topic, partitions, _| {
+            read_mock(&cluster, topic, partitions)
+        });
+        // Every stored batch is in the codec.
+        let mut batches = 0;
+        for (topic, partitions, _) in TOPICS {
+            for p in 0..partitions {
+                for bytes in cluster.batches(topic, p) {
+                    let batch = RecordBatch::parse(&bytes).expect("a stored batch");
+                    assert_eq!(batch.compression_type(), Ok(codec), "{topic}-{p}");
+                    batches += 1;
+                }
+            }
+        }
+        assert!(batches > 0, "{codec}: no batches stored");
+    }
 }
 
 #[test]
