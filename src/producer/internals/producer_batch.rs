@@ -283,7 +283,9 @@ impl ProducerBatch {
     /// the completion slot, so that from now on the batch can be completed
     /// through the slot alone. Returns the observed compression ratio
     /// (compressed size / uncompressed size of the records) for compressed
-    /// batches, so the accumulator can refine its estimate.
+    /// batches, so the accumulator can refine its estimate; on every close,
+    /// a retried batch's too, as Java's `ProducerBatch.close` updates the
+    /// estimator each time.
     pub(crate) fn close(&mut self) -> Result<Option<f32>, Error> {
         self.publish_thunks();
         if self.aborted {
@@ -292,10 +294,9 @@ impl ProducerBatch {
                 self.tp
             )));
         }
-        let was_built = self.builder.is_built();
         self.builder.close()?;
         self.reopened = false;
-        if was_built || self.builder.compression().kind() == CompressionType::None {
+        if self.builder.compression().kind() == CompressionType::None {
             return Ok(None);
         }
         let uncompressed = self.builder.uncompressed_bytes_written() - RECORD_BATCH_OVERHEAD;

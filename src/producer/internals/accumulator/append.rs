@@ -283,7 +283,10 @@ impl RecordAccumulator {
         let result = ProduceRequestResult::new(tp.clone(), self.clock.clone());
         let mut batch = ProducerBatch::new(tp, builder, size, now, result);
         if self.config.compression.kind() != CompressionType::None {
-            batch.set_estimated_compression_ratio(info.compression_ratio());
+            batch.set_estimated_compression_ratio(
+                info.compression_ratio
+                    .estimation(self.config.compression.kind()),
+            );
         }
         let future = match batch.try_append(
             record.timestamp,
