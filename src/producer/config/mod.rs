@@ -93,7 +93,7 @@
 //!   still validated and reported, so a config means the same as in Java.
 //! * **Compression**: every codec (`none`, `gzip`, `snappy`, `lz4`, `zstd`)
 //!   is built; the levels are validated as Java does, and
-//!   [`Compression`](crate::record::Compression) says what each level does
+//!   [`Compression`] says what each level does
 //!   in this build.
 //!
 //! [`Error::Config`]: crate::Error::Config

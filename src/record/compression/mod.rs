@@ -15,9 +15,10 @@
 //! | lz4    | LZ4 frame, 64 KiB independent blocks          | `lz4_flex`                 |
 //! | zstd   | one zstd frame                                | `ruzstd`, or C `zstd` with feature `zstd-native` |
 //!
-//! The framing of snappy is ours ([`snappy`]); lz4 and zstd frames come
-//! from their crates with Kafka's settings ([`lz4`], [`zstd`]). What each
-//! level means in this build is documented on [`Compression`].
+//! The framing of snappy is ours (file `compression/snappy.rs`); lz4 and
+//! zstd frames come from their crates with Kafka's settings (`lz4.rs`,
+//! `zstd.rs`). What each level means in this build is documented on
+//! [`Compression`].
 //!
 //! Decompression reads untrusted bytes: it never panics, and never yields
 //! (or allocates for) more than the caller's `max_output` bytes.
