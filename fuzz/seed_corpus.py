@@ -2,7 +2,9 @@
 """Seeds fuzz/corpus/<target>/ with the Java 4.3.0 vectors in tests/data/.
 
 Request and response bodies go to the matching decoder's target, every
-header to `headers`. Run from the crate root or from fuzz/.
+header to `headers`, every record batch to `record_batch` and the compressed
+section of each compressed batch to `decompress_<codec>`. Run from the crate
+root or from fuzz/.
 """
 import json
 import os
@@ -23,3 +25,19 @@ for file, kind in (("requests.jsonl", "request"), ("responses.jsonl", "response"
                 os.makedirs(folder, exist_ok=True)
                 with open(os.path.join(folder, vector["id"] + "-" + kind), "wb") as out:
                     out.write(bytes.fromhex(vector[hex_field]))
+
+with open(os.path.join(DATA, "record_batches.jsonl")) as lines:
+    for line in lines:
+        if line.startswith("#") or not line.strip():
+            continue
+        vector = json.loads(line)
+        batch = bytes.fromhex(vector["batch_hex"])
+        seeds = [("record_batch", batch)]
+        codec = vector["inputs"]["compression"]
+        if codec != "none":
+            seeds.append((f"decompress_{codec}", batch[61:]))
+        for name, data in seeds:
+            folder = os.path.join(HERE, "corpus", name)
+            os.makedirs(folder, exist_ok=True)
+            with open(os.path.join(folder, vector["id"]), "wb") as out:
+                out.write(data)

@@ -53,8 +53,9 @@
 //! * [`protocol`]: the wire codec and the ApiVersions, Metadata, Produce
 //!   and InitProducerId messages, checked against bytes written by the
 //!   Java client 4.3.0;
-//! * [`record`]: `RecordBatch` v2 building, with gzip compression and
-//!   Java's size estimates;
+//! * [`record`]: `RecordBatch` v2 building, with every Kafka codec (gzip,
+//!   snappy, lz4, zstd; pure Rust unless feature `zstd-native`) and Java's
+//!   size estimates, including its compression ratio estimator;
 //! * [`producer::ProducerConfig`]: every producer configuration key under
 //!   its Java name, with Java's defaults and validation rules;
 //! * partitioning: Java's built-in partitioner (murmur2 for keys, uniform
@@ -63,7 +64,7 @@
 //! * [`mock::MockCluster`] (feature `mock`, on by default): an embedded
 //!   broker for tests.
 //!
-//! Not yet: transactions, snappy / lz4 / zstd, TLS/SASL, metrics.
+//! Not yet: transactions, TLS/SASL, metrics.
 //!
 //! # Threads and the path of one record
 //!

@@ -641,21 +641,44 @@ fn class_name_keys_accept_what_rust_provides() {
 }
 
 #[test]
-fn compression_codecs_this_build_lacks_fail_at_build() {
-    for codec in ["snappy", "lz4", "zstd"] {
-        match config(&[("compression.type", codec)]) {
-            Err(Error::Unsupported(m)) => assert!(m.contains(codec), "{m}"),
-            other => panic!("{codec}: {other:?}"),
+fn every_codec_takes_its_level_from_its_key() {
+    let cases = [
+        ("none", None),
+        ("gzip", Some(3)),
+        ("snappy", None),
+        ("lz4", Some(5)),
+        ("zstd", Some(-5)),
+    ];
+    for (codec, level) in cases {
+        let c = ok(&[
+            ("compression.type", codec),
+            ("compression.gzip.level", "3"),
+            ("compression.lz4.level", "5"),
+            ("compression.zstd.level", "-5"),
+        ]);
+        assert_eq!(c.compression().kind().name(), codec);
+        assert_eq!(c.compression().level(), level, "{codec}");
+    }
+    // Java's defaults when the level keys are not set.
+    let c = ok(&[("compression.type", "lz4")]);
+    assert_eq!(c.compression().level(), Some(9));
+    let c = ok(&[("compression.type", "zstd")]);
+    assert_eq!(c.compression().level(), Some(3));
+    // Out of Java's ranges: an error naming the key and the value.
+    for (key, value) in [
+        ("compression.lz4.level", "18"),
+        ("compression.lz4.level", "0"),
+        ("compression.zstd.level", "23"),
+        ("compression.zstd.level", "-131073"),
+    ] {
+        match config(&[("compression.type", "zstd"), (key, value)]) {
+            Err(Error::Config(e)) => {
+                let m = e.to_string();
+                assert!(m.contains(key) && m.contains(value), "{m}");
+            }
+            other => panic!("{key}={value}: {other:?}"),
         }
     }
-    let c = ok(&[
-        ("compression.type", "gzip"),
-        ("compression.gzip.level", "3"),
-    ]);
-    assert_eq!(
-        (c.compression().kind(), c.compression().level()),
-        (CompressionType::Gzip, Some(3))
-    );
 }
 
 #[test]

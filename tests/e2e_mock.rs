@@ -11,8 +11,10 @@ mod support;
 use std::time::Duration;
 
 use kafka_producer::mock::MockCluster;
+use kafka_producer::producer::serialization::BytesSerializer;
 use kafka_producer::protocol::{ApiKey, ErrorCode};
-use kafka_producer::record::CompressionType;
+use kafka_producer::record::{CompressionType, RecordBatch};
+use kafka_producer::{KafkaProducer, ProducerConfig, ProducerRecord};
 use support::brokers::{ConsumedRecord, Timestamp};
 use support::scenario::{init_log, record_count, AckTimestamp, Scenario, DEFAULT_RECORDS, TOPICS};
 
@@ -282,6 +284,111 @@ fn the_duplicate_tolerant_check_still_reports_loss_disorder_and_changed_copies()
             r[0].insert(0, early);
         }),
         "order",
+    );
+}
+
+#[test]
+fn mock_cluster_scenario_each_codec() {
+    // A short run per codec: the mock inflates and checks every batch when
+    // it is appended (as Kafka's LogValidator does) and stores it as sent.
+    init_log();
+    for codec in [
+        CompressionType::Gzip,
+        CompressionType::Snappy,
+        CompressionType::Lz4,
+        CompressionType::Zstd,
+    ] {
+        let cluster = start();
+        let label = format!("mock-{codec}");
+        let mut scenario = Scenario::new(&label, &cluster.bootstrap_servers(), 3_000);
+        scenario.seed ^= u64::from(codec.id());
+        let config = scenario.config().compression_type(codec);
+        scenario.run(config, |topic, partitions, _| {
+            read_mock(&cluster, topic, partitions)
+        });
+        // Every stored batch is in the codec.
+        let mut batches = 0;
+        for (topic, partitions, _) in TOPICS {
+            for p in 0..partitions {
+                for bytes in cluster.batches(topic, p) {
+                    let batch = RecordBatch::parse(&bytes).expect("a stored batch");
+                    assert_eq!(batch.compression_type(), Ok(codec), "{topic}-{p}");
+                    batches += 1;
+                }
+            }
+        }
+        assert!(batches > 0, "{codec}: no batches stored");
+    }
+}
+
+#[test]
+fn compressed_batches_fill_by_their_compressed_size() {
+    // Java's compression ratio estimator end to end: 100 rounds of 1000
+    // compressible 100-byte records, each round flushed (so each round's
+    // batches close, and update the estimate, before the next round
+    // starts). Batches start at what 16 KiB of uncompressed records hold
+    // and grow as the estimate falls, without passing batch.size.
+    const BATCH_SIZE: usize = 16_384;
+    let cluster = MockCluster::builder()
+        .brokers(1)
+        .start()
+        .expect("a mock cluster");
+    cluster.create_topic("fill", 1).expect("create topic");
+    let config = ProducerConfig::builder(&cluster.bootstrap_servers())
+        .compression_type(CompressionType::Lz4)
+        .batch_size(BATCH_SIZE)
+        .linger_ms(60_000)
+        .build()
+        .expect("config");
+    let producer = KafkaProducer::new(config, BytesSerializer, BytesSerializer).expect("producer");
+    let mut counts = Vec::new();
+    let mut seen = 0;
+    for round in 0..100u64 {
+        for i in 0..1000u64 {
+            let n = round * 1000 + i;
+            let mut value = format!(
+                "{{\"id\":{n},\"user\":\"u{:05}\",\"event\":\"click\",\"amount\":{}.{:02}",
+                n.wrapping_mul(7919) % 20_000,
+                n.wrapping_mul(104_729) % 1000,
+                n % 100
+            )
+            .into_bytes();
+            value.resize(100, b' ');
+            producer
+                .send(ProducerRecord::<Vec<u8>, Vec<u8>>::new("fill", value))
+                .expect("send");
+        }
+        producer.flush().expect("flush");
+        let batches = cluster.batches("fill", 0);
+        for bytes in &batches[seen..] {
+            assert!(
+                bytes.len() <= BATCH_SIZE,
+                "round {round}: a {}-byte batch for batch.size {BATCH_SIZE}",
+                bytes.len()
+            );
+            let batch = RecordBatch::parse(bytes).expect("a stored batch");
+            counts.push((round, batch.records_count()));
+        }
+        seen = batches.len();
+    }
+    producer.close().expect("close");
+    assert_eq!(cluster.records("fill", 0).len(), 100_000);
+    // An uncompressed 16 KiB batch holds 148 of these records.
+    let first = counts.iter().map(|&(_, c)| c).take(3).max().unwrap_or(0);
+    let last = counts
+        .iter()
+        .filter(|&&(round, _)| round >= 90)
+        .map(|&(_, c)| c)
+        .max()
+        .unwrap_or(0);
+    println!(
+        "lz4 batches: {} in all, the first ones up to {first} records, the last rounds' up to {last}",
+        counts.len()
+    );
+    assert!(first <= 148, "first batches: {counts:?}");
+    assert!(
+        last > 2 * 148,
+        "the last rounds' largest batch: {last}: {counts:?}"
     );
 }
 

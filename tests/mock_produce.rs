@@ -12,7 +12,7 @@ use kafka_producer::mock::MockCluster;
 use kafka_producer::protocol::messages::metadata::{MetadataRequest, MetadataResponse};
 use kafka_producer::protocol::messages::produce::ProduceResponse;
 use kafka_producer::protocol::{ApiKey, ErrorCode};
-use kafka_producer::record::{Compression, RecordBatch};
+use kafka_producer::record::{Compression, CompressionType, RecordBatch};
 use mock_support::{
     batch_of, build_batch, cluster, idempotent_batch, init_producer_id, patch, produce,
     produce_request, rec, Client, Rec,
@@ -311,9 +311,10 @@ fn malformed_batches_are_refused_with_kafkas_codes() {
     assert_eq!(produce(&mut c, 9, "t", 0, &good).base_offset, 0);
 }
 
-/// Sets a batch's codec bits to zstd and fixes its CRC.
-fn as_zstd(mut batch: Vec<u8>) -> Vec<u8> {
-    batch[22] = (batch[22] & !0x07) | 4;
+/// Sets a batch's codec bits to `codec` and fixes its CRC: the records stay
+/// uncompressed, so they do not inflate.
+fn relabelled(mut batch: Vec<u8>, codec: CompressionType) -> Vec<u8> {
+    batch[22] = (batch[22] & !0x07) | codec.id();
     let crc = kafka_producer::util::crc::crc32c(&batch[21..]);
     batch[17..21].copy_from_slice(&crc.to_be_bytes());
     batch
@@ -324,20 +325,48 @@ fn zstd_needs_produce_v7() {
     let cluster = cluster(1);
     cluster.create_topic("t", 1).unwrap();
     let mut c = Client::to_broker(&cluster, 1);
-    let zstd = as_zstd(batch_of(2));
+    let records = [rec(0), rec(1)];
+    let zstd = build_batch(&records, Compression::of(CompressionType::Zstd), None);
     assert_eq!(
         produce(&mut c, 6, "t", 0, &zstd).error_code,
         ErrorCode::UNSUPPORTED_COMPRESSION_TYPE
     );
-    // From v7 it is accepted; this build cannot inflate zstd, so it is
-    // stored unread and left out of `records`.
+    // From v7 it is accepted, inflated, checked and stored.
     assert_eq!(
         produce(&mut c, 7, "t", 0, &zstd).error_code,
         ErrorCode::NONE
     );
     assert_eq!(cluster.log_end_offset("t", 0), Some(2));
     assert_eq!(cluster.batches("t", 0).len(), 1);
-    assert!(cluster.records("t", 0).is_empty());
+    assert_eq!(cluster.records("t", 0).len(), 2);
+}
+
+#[test]
+fn every_codec_is_inflated_and_checked() {
+    let cluster = cluster(1);
+    cluster.create_topic("t", 1).unwrap();
+    let mut c = Client::to_broker(&cluster, 1);
+    let mut offset = 0;
+    for codec in CompressionType::ALL {
+        let records: Vec<Rec> = (0..3).map(rec).collect();
+        let batch = build_batch(&records, Compression::of(codec), None);
+        assert_eq!(
+            produce(&mut c, 9, "t", 0, &batch).base_offset,
+            offset,
+            "{codec}"
+        );
+        offset += 3;
+        if codec != CompressionType::None {
+            // The same records labelled with the codec but not compressed.
+            let fake = relabelled(batch_of(3), codec);
+            assert_eq!(
+                produce(&mut c, 9, "t", 0, &fake).error_code,
+                ErrorCode::INVALID_RECORD,
+                "{codec}"
+            );
+        }
+    }
+    assert_eq!(cluster.records("t", 0).len(), 15);
 }
 
 #[test]

@@ -1,14 +1,20 @@
 //! Property tests of the record layer:
 //!
 //! * arbitrary records (null and empty keys, values and header values,
-//!   timestamps including -1 and out of order) built with and without gzip
-//!   read back identical, with Java's header values;
+//!   timestamps including -1 and out of order) built with every codec
+//!   (none, gzip, snappy, lz4, zstd, at any level Java accepts) read back
+//!   identical, with Java's header values;
 //! * the reader never panics on arbitrary bytes, on every truncation of a
 //!   valid batch (each an error), or on single-byte corruptions (each
-//!   caught by the length, magic or CRC check where those cover the byte).
+//!   caught by the length, magic or CRC check where those cover the byte);
+//! * `compression::decompress` never panics and never passes its bound on
+//!   arbitrary bytes, on bytes behind each codec's real framing header, and
+//!   on truncated or corrupted compressed sections.
 
+use kafka_producer::record::compression::decompress;
 use kafka_producer::record::{
-    increment_sequence, Compression, Header, MemoryRecordsBuilder, RecordBatch, RecordBatches,
+    increment_sequence, Compression, CompressionType, Header, MemoryRecordsBuilder, RecordBatch,
+    RecordBatches,
 };
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -61,7 +67,46 @@ fn compression() -> impl Strategy<Value = Compression> {
         Just(Compression::none()),
         (1i32..=9).prop_map(|l| Compression::gzip(l).unwrap()),
         Just(Compression::gzip(-1).unwrap()),
+        Just(Compression::snappy()),
+        (1i32..=17).prop_map(|l| Compression::lz4(l).unwrap()),
+        // Negative levels, 0 (zstd's default) and the strong ones.
+        (-20i32..=22).prop_map(|l| Compression::zstd(l).unwrap()),
     ]
+}
+
+fn codec() -> impl Strategy<Value = CompressionType> {
+    prop::sample::select(CompressionType::ALL.to_vec())
+}
+
+/// The first bytes of each codec's framing, so that hostile input gets past
+/// the magic checks into block parsing.
+fn framing_prefix(kind: CompressionType) -> &'static [u8] {
+    match kind {
+        CompressionType::None => b"",
+        CompressionType::Gzip => &[0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 0xff],
+        CompressionType::Snappy => &[
+            0x82, b'S', b'N', b'A', b'P', b'P', b'Y', 0, 0, 0, 0, 1, 0, 0, 0, 1,
+        ],
+        CompressionType::Lz4 => &[0x04, 0x22, 0x4d, 0x18, 0x60, 0x40, 0x82],
+        CompressionType::Zstd => &[0x28, 0xb5, 0x2f, 0xfd],
+    }
+}
+
+/// Decompresses, checking the bound holds whatever happens.
+fn decompress_checked(
+    kind: CompressionType,
+    bytes: &[u8],
+    max: usize,
+) -> Result<(), TestCaseError> {
+    if let Ok(out) = decompress(kind, bytes, max) {
+        prop_assert!(
+            out.len() <= max,
+            "{} bytes out of {} allowed",
+            out.len(),
+            max
+        );
+    }
+    Ok(())
 }
 
 /// Producer id, epoch, base sequence, transactional; or none.
@@ -167,7 +212,7 @@ proptest! {
             n += 1;
         }
         prop_assert_eq!(n, records.len());
-        // Gzip and plain batches of the same records hold the same section.
+        // Compressed and plain batches of the same records hold the same section.
         let plain = build(&records, Compression::none(), state);
         prop_assert_eq!(decoded.as_bytes(), &plain[61..]);
     }
@@ -238,5 +283,47 @@ proptest! {
         if covered {
             prop_assert!(!clean, "flip at {} went unnoticed", at);
         }
+    }
+
+    #[test]
+    fn arbitrary_compressed_bytes_never_panic(
+        kind in codec(),
+        bytes in vec(any::<u8>(), 0..600),
+        max in 0usize..200_000,
+    ) {
+        decompress_checked(kind, &bytes, max)?;
+    }
+
+    #[test]
+    fn arbitrary_bytes_behind_a_codec_header_never_panic(
+        kind in codec(),
+        tail in vec(any::<u8>(), 0..600),
+        max in 0usize..200_000,
+    ) {
+        let mut bytes = framing_prefix(kind).to_vec();
+        bytes.extend_from_slice(&tail);
+        decompress_checked(kind, &bytes, max)?;
+    }
+
+    #[test]
+    fn truncated_and_corrupted_sections_never_panic(
+        records in vec(input(), 1..8),
+        compression in compression(),
+        cut in any::<prop::sample::Index>(),
+        at in any::<prop::sample::Index>(),
+        flip in 1u8..=255,
+    ) {
+        let bytes = build(&records, compression, None);
+        let section = &bytes[61..];
+        let kind = compression.kind();
+        let full = decompress(kind, section, 1 << 20).unwrap();
+        // Every bound below the section's size is refused, not passed.
+        prop_assert!(decompress(kind, section, full.len().saturating_sub(1)).is_err() || full.is_empty());
+        let cut = &section[..cut.index(section.len())];
+        decompress_checked(kind, cut, 1 << 20)?;
+        let mut flipped = section.to_vec();
+        let at = at.index(flipped.len());
+        flipped[at] ^= flip;
+        decompress_checked(kind, &flipped, 1 << 20)?;
     }
 }

@@ -6,7 +6,9 @@
 //!   `default_record::write_to`, and read back with `RecordBatch`;
 //! * gzip batches: header checked, payload inflated and compared, and our own
 //!   gzip batch for the same inputs round-trips;
-//! * snappy, lz4 and zstd batches: header only, records refused clearly;
+//! * snappy, lz4 and zstd batches: the same as gzip (header checked,
+//!   payload decompressed and every record compared; ours for the same
+//!   inputs round-trips), plus the framing bytes every payload starts with;
 //! * `sequence.tsv`, `crc32c.tsv` and `varint.tsv`, row by row.
 //!
 //! Each test counts what it checked, so an empty or shortened file fails.
@@ -22,7 +24,6 @@ use kafka_producer::record::{
     MemoryRecordsBuilder, RecordBatch, RecordBatches,
 };
 use kafka_producer::util::crc::crc32c;
-use kafka_producer::Error;
 use serde_json::Value;
 use support::{hex, read_jsonl, read_tsv, unhex};
 
@@ -306,31 +307,81 @@ fn gzip_batches_match_java_after_decompression() {
     assert_eq!(checked, 3);
 }
 
+/// The compressed records section of a batch (after the 61-byte header).
+fn payload(batch: &[u8]) -> &[u8] {
+    &batch[61..]
+}
+
 #[test]
-fn snappy_lz4_zstd_batches_are_header_only_and_refused_clearly() {
-    let mut checked = 0;
-    for codec in [
-        CompressionType::Snappy,
-        CompressionType::Lz4,
-        CompressionType::Zstd,
-    ] {
+fn snappy_lz4_zstd_batches_match_java_after_decompression() {
+    // (codec, bytes every Java payload starts with, how our payload compares)
+    let framing: [(CompressionType, &str); 3] = [
+        // xerial magic, version 1, compatible version 1
+        (CompressionType::Snappy, "82534e415050590000000001 00000001"),
+        // LZ4 frame magic, FLG 0x60, BD 0x40, header checksum 0x82
+        (CompressionType::Lz4, "04224d18604082"),
+        // zstd frame magic
+        (CompressionType::Zstd, "28b52ffd"),
+    ];
+    let mut checked = [0usize; 3];
+    let mut identical = Vec::new();
+    for (i, (codec, prefix)) in framing.iter().enumerate() {
+        let prefix = unhex(&prefix.replace(' ', ""));
         for v in &vectors_with(codec.name()) {
             let id = v["id"].as_str().unwrap();
+            assert_eq!(v["compressed_payload_may_differ"], true, "{id}");
+            // Java's batch: header, then payload decompressed and every
+            // record compared with the inputs.
             let java = unhex(v["batch_hex"].as_str().unwrap());
             let batch = RecordBatch::parse(&java).unwrap();
             batch.validate().unwrap();
+            assert_eq!(batch.compression_type().unwrap(), *codec, "{id}");
+            assert!(payload(&java).starts_with(&prefix), "{id}");
             check_header(&batch, v, false);
-            assert_eq!(batch.compression_type().unwrap(), codec);
-            let e = batch.records(1 << 20).unwrap_err();
-            assert!(matches!(e, Error::Unsupported(_)), "{id}: {e}");
-            let msg = e.to_string();
-            let want = format!("compression type {} is not supported", codec.name());
-            assert!(msg.contains(&want), "{id}: {msg}");
-            assert!(Compression::of(codec).is_err());
-            checked += 1;
+            check_records(&batch, v);
+
+            // Ours, at Java's level for the codec: valid, same header
+            // fields, same framing bytes, same records.
+            let compression = match codec {
+                CompressionType::Snappy => Compression::snappy(),
+                CompressionType::Lz4 => {
+                    Compression::lz4(int(&v["inputs"], "compression_level") as i32).unwrap()
+                }
+                CompressionType::Zstd => {
+                    Compression::zstd(int(&v["inputs"], "compression_level") as i32).unwrap()
+                }
+                other => panic!("{other}"),
+            };
+            let ours = build(v, compression);
+            let batch = RecordBatch::parse(&ours).unwrap();
+            batch.validate().unwrap();
+            assert_eq!(batch.crc(), crc32c(&ours[21..]));
+            assert!(payload(&ours).starts_with(&prefix), "{id}");
+            check_header(&batch, v, true);
+            check_records(&batch, v);
+            if ours == java {
+                identical.push(id.to_owned());
+            }
+            checked[i] += 1;
         }
     }
-    assert_eq!(checked, 9);
+    assert_eq!(checked, [3, 3, 3], "rows per codec: snappy, lz4, zstd");
+    if cfg!(feature = "zstd-native") {
+        // The C zstd library at level 3 may match zstd-jni: not asserted.
+        identical.retain(|id| !id.starts_with("zstd_"));
+    }
+    // Byte-for-byte equality is not required (the vectors say payloads may
+    // differ), but it holds for these three: `snap` compresses the small
+    // snappy batch as snappy-java 1.1.1.7 does, and `lz4_flex` the small
+    // lz4 batches as lz4-java's fast compressor. The others differ in the
+    // compressed bytes only: snappy_large_value_100kb,
+    // snappy_headers_multiple, lz4_large_value_100kb, and every zstd batch
+    // (zstd-jni level 3 against ruzstd's fast mode).
+    assert_eq!(
+        identical,
+        ["snappy_ten_records", "lz4_ten_records", "lz4_transactional"],
+        "batches equal to Java's byte for byte"
+    );
 }
 
 #[test]

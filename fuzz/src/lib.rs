@@ -1,7 +1,8 @@
 //! Helpers shared by the fuzz targets in `fuzz_targets/`.
 //!
-//! Every target feeds the input to one decoder at every version its schema
-//! defines. Decoding must never panic; and when the input decodes
+//! Every protocol target feeds the input to one decoder at every version its
+//! schema defines (the `decompress_*` targets feed one codec instead, see
+//! [`decompress`]). Decoding must never panic; and when the input decodes
 //! completely, the value must re-encode at that version and the new bytes
 //! must decode to the same value (the canonical encoding is a fixed point).
 
@@ -9,6 +10,8 @@ use std::fmt::Debug;
 
 use kafka_producer::protocol::codec::{DecodeError, EncodeError, Reader};
 use kafka_producer::protocol::messages::Response;
+use kafka_producer::record::compression;
+use kafka_producer::record::CompressionType;
 
 /// Decodes `data` completely at `version`, `None` if it does not.
 pub fn decode_all<'a, T>(
@@ -44,5 +47,22 @@ pub fn fixed_point<T: PartialEq + Debug>(
 pub fn response<R: Response + PartialEq + Debug>(data: &[u8]) {
     for version in R::VERSIONS.min..=R::VERSIONS.max {
         fixed_point(data, version, |r, v| R::decode(r, v), R::encode);
+    }
+}
+
+/// Decompresses `data` with `kind` under two bounds, a generous one and a
+/// tight one taken from the input's length: it must not panic, never yield
+/// more than the bound, and give the same bytes under both when both succeed.
+pub fn decompress(kind: CompressionType, data: &[u8]) {
+    const GENEROUS: usize = 256 * 1024;
+    let tight = data.len() * 2;
+    let wide = compression::decompress(kind, data, GENEROUS);
+    if let Ok(out) = &wide {
+        assert!(out.len() <= GENEROUS);
+    }
+    let narrow = compression::decompress(kind, data, tight);
+    if let Ok(out) = &narrow {
+        assert!(out.len() <= tight);
+        assert_eq!(wide.as_ref().ok(), Some(out), "{kind}: same output under both bounds");
     }
 }

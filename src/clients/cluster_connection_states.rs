@@ -191,7 +191,7 @@ impl ClusterConnectionStates {
     /// Whether a new connection to `node` may be started now: never tried,
     /// or disconnected for at least the current reconnect backoff.
     pub(crate) fn can_connect(&self, node: i32, now: Instant) -> bool {
-        self.nodes.get(&node).map_or(true, |s| {
+        self.nodes.get(&node).is_none_or(|s| {
             s.state.is_disconnected()
                 && now.saturating_duration_since(s.last_connect_attempt) >= s.reconnect_backoff
         })
@@ -318,7 +318,7 @@ impl ClusterConnectionStates {
     /// deadline back).
     pub(crate) fn throttle(&mut self, node: i32, until: Instant) {
         if let Some(s) = self.nodes.get_mut(&node) {
-            if s.throttle_until.map_or(true, |t| t < until) {
+            if s.throttle_until.is_none_or(|t| t < until) {
                 s.throttle_until = Some(until);
             }
         }
@@ -404,7 +404,7 @@ impl ClusterConnectionStates {
     }
 
     fn ready_at(s: &NodeConnectionState, now: Instant) -> bool {
-        s.state == ConnectionState::Ready && s.throttle_until.map_or(true, |t| t <= now)
+        s.state == ConnectionState::Ready && s.throttle_until.is_none_or(|t| t <= now)
     }
 
     /// Whether the TCP connection to `node` is up.

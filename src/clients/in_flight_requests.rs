@@ -90,9 +90,9 @@ impl<T> InFlightRequests<T> {
     pub(crate) fn can_send_more(&self, node: i32) -> bool {
         match self.requests.get(&node) {
             None => true,
-            Some(q) => q.back().map_or(true, |newest| {
-                newest.send_completed && q.len() < self.max_per_connection
-            }),
+            Some(q) => q
+                .back()
+                .is_none_or(|newest| newest.send_completed && q.len() < self.max_per_connection),
         }
     }
 

@@ -350,7 +350,7 @@ impl<P: TopicPolicy> NetworkClient<P> {
                 let older = |a: &Node, b: &Node| {
                     self.states.last_connect_attempt(a.id) > self.states.last_connect_attempt(b.id)
                 };
-                if found_can_connect.map_or(true, |f| older(f, node)) {
+                if found_can_connect.is_none_or(|f| older(f, node)) {
                     found_can_connect = Some(node);
                 }
             } else {

@@ -98,7 +98,7 @@ struct Selector {
 
 impl Selector {
     fn matches(self, broker: i32, api: ApiKey) -> bool {
-        self.broker.map_or(true, |b| b == broker) && self.api.map_or(true, |a| a == api)
+        self.broker.is_none_or(|b| b == broker) && self.api.is_none_or(|a| a == api)
     }
 }
 

@@ -64,9 +64,8 @@
 //! `INVALID_TXN_STATE`), no consumers, no authentication, quotas or
 //! throttling, no timestamp range checks, no log retention (log start
 //! offset 0). Auto-created topics are usable at once (Kafka first answers
-//! `LEADER_NOT_AVAILABLE`). Batches in codecs this build cannot decompress
-//! (snappy, lz4, zstd today) are stored without their records being checked
-//! and cannot be read back with [`MockCluster::records`].
+//! `LEADER_NOT_AVAILABLE`). Compressed batches (every codec) are inflated
+//! and their records checked like uncompressed ones.
 //!
 //! Stricter than Kafka, to catch producer bugs: bytes after a partition's
 //! batch, and record offset deltas other than 0, 1, 2, ..., are

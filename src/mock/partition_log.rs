@@ -242,9 +242,9 @@ impl PartitionLog {
         base
     }
 
-    /// Every record of every stored batch, in offset order. Batches whose
-    /// codec this build cannot decompress are skipped (logged): the mock
-    /// stores them as sent but cannot read them back.
+    /// Every record of every stored batch, in offset order. Batches that
+    /// cannot be read back (none should: they were checked when appended)
+    /// are skipped and logged.
     pub(crate) fn records(&self) -> Vec<StoredRecord> {
         let mut out = Vec::new();
         for bytes in &self.batches {
@@ -262,8 +262,7 @@ impl PartitionLog {
                 }
             };
             for record in records.iter() {
-                // Validated when appended, so this fails only for a batch
-                // whose records were not checked (a codec this build lacks).
+                // Every stored batch had its records read when appended.
                 let Ok(r) = record else { break };
                 out.push(StoredRecord {
                     offset: r.offset,

@@ -255,10 +255,10 @@ fn append(
     if batch.crc() != batch.compute_crc() {
         return before_log(index, ErrorCode::CORRUPT_MESSAGE);
     }
-    let Ok(codec) = batch.compression_type() else {
+    if batch.compression_type().is_err() {
         // Kafka fails on an unknown codec id with an unexpected exception.
         return in_log(index, ErrorCode::UNKNOWN_SERVER_ERROR);
-    };
+    }
     // LogValidator.validateBatch.
     let count = batch.records_count();
     let from_offsets = i64::from(batch.last_offset_delta()) + 1;
@@ -274,14 +274,11 @@ fn append(
     // LogValidator, per record.
     let max_timestamp = if sink {
         batch.max_timestamp()
-    } else if codec.is_supported() {
+    } else {
         match check_records(&batch) {
             Ok(ts) => ts,
             Err(answer) => return PartitionProduceResponse { index, ..answer },
         }
-    } else {
-        // A codec this build cannot inflate: stored unread (documented).
-        batch.max_timestamp()
     };
     let producer = has_producer_id.then(|| ProducerBatch {
         producer_id: batch.producer_id(),
@@ -353,7 +350,7 @@ fn append(
     }
 }
 
-/// Reads every record of a batch whose codec this build has; returns the
+/// Reads every record of a batch (decompressed if need be); returns the
 /// largest record timestamp, or the answer for a bad batch. Records must be
 /// readable to the last byte (Kafka: INVALID_RECORD); a LogAppendTime batch
 /// without a timestamp is INVALID_TIMESTAMP for each record (Kafka's

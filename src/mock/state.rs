@@ -480,7 +480,7 @@ impl ClusterState {
         self.counters
             .lock()
             .iter()
-            .filter(|((b, a), _)| *a == api && broker.map_or(true, |id| id == *b))
+            .filter(|((b, a), _)| *a == api && broker.is_none_or(|id| id == *b))
             .map(|(_, n)| n)
             .sum()
     }

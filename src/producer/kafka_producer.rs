@@ -759,7 +759,7 @@ impl<K: 'static, V: 'static> KafkaProducer<K, V> {
                 "close() was called from a producer callback, on the network thread: it cannot wait for that thread, so the producer was closed forcefully (timeout 0); records not yet acknowledged fail".to_owned(),
             ));
         }
-        let graceful = timeout.map_or(true, |t| !t.is_zero());
+        let graceful = timeout.is_none_or(|t| !t.is_zero());
         if graceful {
             self.control.initiate_close(&self.accumulator);
             self.io_thread_done.wait(self.clock.as_ref(), timeout);

@@ -4,7 +4,7 @@
 //! * [`MemoryRecordsBuilder`] writes one `RecordBatch` v2 into a pooled
 //!   buffer, with Java's size estimates so batches fill exactly as Java's do;
 //! * [`default_record`] encodes one record and computes its sizes;
-//! * [`compression`] names every Kafka codec and implements those built so far;
+//! * [`compression`]: every Kafka codec (none, gzip, snappy, lz4, zstd);
 //! * [`record_batch`] reads batches back from untrusted bytes ([`RecordBatch`],
 //!   [`RecordBatches`]), for tests, the mock broker and log readers.
 //!

@@ -328,10 +328,10 @@ impl<'a> RecordBatch<'a> {
     /// ignored for uncompressed batches, which are read in place).
     ///
     /// Fails for an unknown codec id or a negative count
-    /// ([`Error::Decode`](crate::Error::Decode)), a codec this build lacks
-    /// ([`Error::Unsupported`](crate::Error::Unsupported): "compression type snappy is not supported
-    /// ..."), a corrupt or oversized compressed stream, or more records than
-    /// the section could hold. The CRC is not checked here: see
+    /// ([`Error::Decode`](crate::Error::Decode)), a corrupt or oversized
+    /// compressed stream ([`Error::Other`](crate::Error::Other): "corrupt
+    /// snappy records: ...", "decompressed zstd records exceed the limit of
+    /// N bytes"), or more records than the section could hold. The CRC is not checked here: see
     /// [`RecordBatch::validate`].
     pub fn records(&self, max_uncompressed_bytes: usize) -> Result<Records<'a>> {
         let kind = self.compression_type()?;

@@ -41,7 +41,7 @@ pub fn format_fixed(x: f64, precision: usize) -> String {
     let mut int_len: usize;
     if point <= 0 {
         all.push(0);
-        all.extend(std::iter::repeat(0).take(usize::try_from(-point).unwrap_or(0)));
+        all.extend(std::iter::repeat_n(0, usize::try_from(-point).unwrap_or(0)));
         all.extend_from_slice(&digits);
         int_len = 1;
     } else {

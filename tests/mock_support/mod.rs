@@ -119,7 +119,7 @@ pub struct Rec {
 pub fn rec(i: usize) -> Rec {
     Rec {
         timestamp: 1_700_000_000_000 + i as i64 * 7,
-        key: (i % 3 != 0).then(|| format!("key-{i}").into_bytes()),
+        key: (!i.is_multiple_of(3)).then(|| format!("key-{i}").into_bytes()),
         value: (i % 4 != 1).then(|| vec![i as u8; i * 5]),
         headers: (0..i % 3)
             .map(|h| {

@@ -24,7 +24,7 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// Bytes of a hex string; panics on malformed hex (test data is trusted).
 pub fn unhex(s: &str) -> Vec<u8> {
-    assert!(s.len() % 2 == 0, "odd hex length");
+    assert!(s.len().is_multiple_of(2), "odd hex length");
     (0..s.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))

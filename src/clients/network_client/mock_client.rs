@@ -73,9 +73,9 @@ impl MockState {
         let state = self.nodes.get(&node);
         !self.closed
             && !state.is_some_and(|s| s.down)
-            && !state
+            && state
                 .and_then(|s| s.throttled_until)
-                .is_some_and(|until| now < until)
+                .is_none_or(|until| now >= until)
             && self.in_flight_to(node) < self.max_in_flight
     }
 
@@ -262,7 +262,7 @@ impl<P: TopicPolicy> KafkaClient for MockClient<P> {
                 continue;
             }
             let load = s.in_flight_to(node.id);
-            if best.map_or(true, |(_, l)| load < l) {
+            if best.is_none_or(|(_, l)| load < l) {
                 best = Some((node, load));
             }
         }

@@ -77,8 +77,7 @@ impl ProducerConfigBuilder {
     /// the rule for a missing `bootstrap.servers`, a value its validator
     /// rejects, a broken cross-key rule or a Java class name with no Rust
     /// equivalent; [`Error::Unsupported`](crate::Error::Unsupported) for a
-    /// `security.protocol` other than `PLAINTEXT` or a compression codec
-    /// this build lacks.
+    /// `security.protocol` other than `PLAINTEXT`.
     pub fn build(&self) -> Result<ProducerConfig> {
         validate::build(&self.originals)
     }

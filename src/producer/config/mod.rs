@@ -91,9 +91,10 @@
 //!   `enable.metrics.push`, `metric.reporters`, `metrics.*`,
 //!   `transaction.two.phase.commit.enable`, the SSL/SASL keys. They are
 //!   still validated and reported, so a config means the same as in Java.
-//! * **Compression** codecs this build cannot write (snappy, lz4, zstd yet)
-//!   are [`Error::Unsupported`] at `build()` rather than when the first
-//!   batch is made.
+//! * **Compression**: every codec (`none`, `gzip`, `snappy`, `lz4`, `zstd`)
+//!   is built; the levels are validated as Java does, and
+//!   [`Compression`] says what each level does
+//!   in this build.
 //!
 //! [`Error::Config`]: crate::Error::Config
 //! [`Error::Unsupported`]: crate::Error::Unsupported
@@ -199,7 +200,7 @@ impl ProducerConfig {
     /// [`Error::Config`](crate::Error::Config) for a missing
     /// `bootstrap.servers` or an invalid value,
     /// [`Error::Unsupported`](crate::Error::Unsupported) for a security
-    /// protocol or codec not supported yet.
+    /// protocol not supported yet.
     pub fn from_properties<I, K, V>(properties: I) -> Result<ProducerConfig>
     where
         I: IntoIterator<Item = (K, V)>,

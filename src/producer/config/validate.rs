@@ -422,14 +422,17 @@ fn reject_classes(v: &Values) -> Result<()> {
     Ok(())
 }
 
-/// `configureCompression`, failing early for a codec this build lacks.
+/// `configureCompression`: the codec with its `compression.<type>.level`.
 fn compression(v: &Values) -> Result<Compression> {
     // The validator admits only the five codec names.
     let kind = CompressionType::from_name(v.string(k::COMPRESSION_TYPE).unwrap_or("none"))
         .unwrap_or_default();
     match kind {
+        CompressionType::None => Ok(Compression::none()),
         CompressionType::Gzip => Compression::gzip(v.int(k::COMPRESSION_GZIP_LEVEL)),
-        other => Compression::of(other),
+        CompressionType::Snappy => Ok(Compression::snappy()),
+        CompressionType::Lz4 => Compression::lz4(v.int(k::COMPRESSION_LZ4_LEVEL)),
+        CompressionType::Zstd => Compression::zstd(v.int(k::COMPRESSION_ZSTD_LEVEL)),
     }
 }
 

@@ -283,7 +283,9 @@ impl ProducerBatch {
     /// the completion slot, so that from now on the batch can be completed
     /// through the slot alone. Returns the observed compression ratio
     /// (compressed size / uncompressed size of the records) for compressed
-    /// batches, so the accumulator can refine its estimate.
+    /// batches, so the accumulator can refine its estimate; on every close,
+    /// a retried batch's too, as Java's `ProducerBatch.close` updates the
+    /// estimator each time.
     pub(crate) fn close(&mut self) -> Result<Option<f32>, Error> {
         self.publish_thunks();
         if self.aborted {
@@ -292,10 +294,9 @@ impl ProducerBatch {
                 self.tp
             )));
         }
-        let was_built = self.builder.is_built();
         self.builder.close()?;
         self.reopened = false;
-        if was_built || self.builder.compression().kind() == CompressionType::None {
+        if self.builder.compression().kind() == CompressionType::None {
             return Ok(None);
         }
         let uncompressed = self.builder.uncompressed_bytes_written() - RECORD_BATCH_OVERHEAD;
@@ -319,6 +320,11 @@ impl ProducerBatch {
     #[allow(dead_code)] // transactional aborts
     pub(crate) fn is_closed(&self) -> bool {
         self.builder.is_built()
+    }
+
+    /// The codec the batch is compressed with.
+    pub(crate) fn compression_type(&self) -> crate::record::CompressionType {
+        self.builder.compression().kind()
     }
 
     /// The built batch bytes; empty until [`close`](Self::close) or after
@@ -509,7 +515,7 @@ impl ProducerBatch {
     /// epoch and the attempt at which it was first seen.
     pub(crate) fn maybe_update_leader_epoch(&mut self, latest: Option<i32>) {
         if let Some(latest) = latest {
-            if self.current_leader_epoch.map_or(true, |c| c < latest) {
+            if self.current_leader_epoch.is_none_or(|c| c < latest) {
                 log::trace!(
                     "For {:?}, leader will be updated, current leader epoch: {:?}, latest: {}",
                     self,

@@ -37,6 +37,8 @@ use producer_id::ProducerIdRequest;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_compression;
+#[cfg(test)]
 mod tests_idempotence;
 #[cfg(test)]
 mod tests_leader_move;
@@ -70,6 +72,21 @@ use crate::util::clock::Clock;
 
 /// The newest Produce version that names topics rather than topic ids.
 const PRODUCE_BY_NAME: VersionRange = VersionRange::new(3, 12);
+/// The first Produce version that may carry zstd batches (KIP-110).
+const PRODUCE_MIN_VERSION_FOR_ZSTD: i16 = 7;
+
+/// Java's `ProduceRequest.validateRecords` for a zstd batch below Produce
+/// v7: `UnsupportedCompressionTypeException`, thrown when the request is
+/// built. (Java's sender thread then logs it as uncaught and the batches
+/// expire later; here they fail at once, with that exception's error.)
+fn zstd_needs_produce_v7(version: i16) -> Error {
+    Error::Broker {
+        code: crate::protocol::error_code::ErrorCode::UNSUPPORTED_COMPRESSION_TYPE,
+        message: Some(format!(
+            "Produce requests with version {version} are not allowed to use ZStandard compression"
+        )),
+    }
+}
 
 /// What the sender takes from the configuration.
 #[derive(Debug, Clone)]
@@ -517,6 +534,13 @@ impl<C: KafkaClient<Policy = ProducerTopics>> Sender<C> {
         let timeout_ms = i32::try_from(self.config.request_timeout.as_millis()).unwrap_or(i32::MAX);
         let sent = {
             let encode = |version: i16, out: &mut Vec<u8>| -> crate::Result<()> {
+                if version < PRODUCE_MIN_VERSION_FOR_ZSTD
+                    && batches
+                        .iter()
+                        .any(|b| b.compression_type() == crate::record::CompressionType::Zstd)
+                {
+                    return Err(zstd_needs_produce_v7(version));
+                }
                 let mut topic_data: Vec<TopicProduceData<'_>> = Vec::new();
                 for b in &batches {
                     let tp = b.topic_partition();

@@ -129,7 +129,7 @@ impl SendTopic {
         }
         // Java's `metadata.add` on every send; only the first send of each
         // millisecond changes anything.
-        if self.next_touch.get().map_or(true, |next| now >= next) {
+        if self.next_touch.get().is_none_or(|next| now >= next) {
             self.next_touch.set(view.usage.touch_until(now));
         }
         Some(Rc::clone(view))

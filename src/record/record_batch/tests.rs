@@ -59,7 +59,8 @@ fn first_record_error(bytes: &[u8]) -> Error {
 
 #[test]
 fn reads_back_what_the_builder_wrote() {
-    for compression in [Compression::none(), Compression::gzip(-1).unwrap()] {
+    for kind in CompressionType::ALL {
+        let compression = Compression::of(kind);
         let bytes = build(
             compression,
             &[
@@ -249,19 +250,21 @@ fn header_errors_name_the_field() {
 }
 
 #[test]
-fn unsupported_and_oversized_compression_are_errors() {
-    let mut bytes = plain();
-    bytes[ATTRIBUTES_OFFSET + 1] |= 2; // snappy
-    fix_crc(&mut bytes);
-    let batch = RecordBatch::parse(&bytes).unwrap();
-    batch.validate().unwrap();
-    let e = batch.records(1 << 20).unwrap_err();
-    assert!(matches!(e, Error::Unsupported(_)), "{e}");
-    assert!(
-        e.to_string()
-            .contains("compression type snappy is not supported"),
-        "{e}"
-    );
+fn corrupt_and_oversized_compression_are_errors() {
+    // Uncompressed records labelled snappy, lz4 or zstd do not inflate.
+    for (id, name) in [(2, "snappy"), (3, "lz4"), (4, "zstd")] {
+        let mut bytes = plain();
+        bytes[ATTRIBUTES_OFFSET + 1] |= id;
+        fix_crc(&mut bytes);
+        let batch = RecordBatch::parse(&bytes).unwrap();
+        batch.validate().unwrap();
+        let e = batch.records(1 << 20).unwrap_err();
+        assert!(matches!(e, Error::Other(_)), "{e}");
+        assert!(
+            e.to_string().contains(&format!("corrupt {name} records")),
+            "{e}"
+        );
+    }
 
     let gz = build(
         Compression::gzip(-1).unwrap(),

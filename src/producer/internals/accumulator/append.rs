@@ -391,7 +391,10 @@ impl RecordAccumulator {
         let result = ProduceRequestResult::new(tp.clone(), self.clock.clone());
         let mut batch = ProducerBatch::new(tp, builder, size, now, result);
         if self.config.compression.kind() != CompressionType::None {
-            batch.set_estimated_compression_ratio(info.compression_ratio());
+            batch.set_estimated_compression_ratio(
+                info.compression_ratio
+                    .estimation(self.config.compression.kind()),
+            );
         }
         let future = match batch.try_append(
             record.timestamp,
@@ -468,5 +471,5 @@ fn partition_changed(
 
 /// Only the last batch can have room, so only it is checked.
 fn all_batches_full(dq: &VecDeque<ProducerBatch>) -> bool {
-    dq.back().map_or(true, ProducerBatch::is_full)
+    dq.back().is_none_or(ProducerBatch::is_full)
 }

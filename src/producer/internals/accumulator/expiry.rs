@@ -98,7 +98,8 @@ impl RecordAccumulator {
         let tp = big.topic_partition().clone();
         let ratio = big.compression_ratio().max(1.0);
         self.get_or_create_topic_info(tp.topic())
-            .set_compression_ratio(ratio);
+            .compression_ratio
+            .set_estimation(big.compression_type(), ratio);
         // Java splits at batch.size, which only helps when the batch grew
         // past it (a compression estimate that was too low). A batch within
         // batch.size that the broker refuses (its max.message.bytes is

@@ -51,6 +51,8 @@ pub(crate) mod ready_drain;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_compression_ratio;
+#[cfg(test)]
 mod tests_concurrency;
 #[cfg(test)]
 mod tests_expiry;
@@ -60,7 +62,7 @@ mod tests_ready_drain;
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{Hash, Hasher};
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -71,6 +73,7 @@ use crate::error::Error;
 use crate::producer::future::ProduceRequestResult;
 use crate::producer::internals::buffer_pool::BufferPool;
 use crate::producer::internals::built_in_partitioner::BuiltInPartitioner;
+use crate::producer::internals::compression_ratio_estimator::CompressionRatioEstimator;
 use crate::producer::internals::producer_batch::ProducerBatch;
 use crate::producer::internals::transaction_manager::TransactionManager;
 use crate::record::Compression;
@@ -127,9 +130,8 @@ pub(crate) struct TopicInfo {
     topic: Arc<str>,
     batches: RwLock<HashMap<i32, Arc<Deque>>>,
     partitioner: BuiltInPartitioner,
-    /// Java's `CompressionRatioEstimator` for this topic and codec, as
-    /// `f32` bits; starts at 1.0.
-    compression_ratio: AtomicU32,
+    /// Java's `CompressionRatioEstimator` for this topic.
+    pub(crate) compression_ratio: CompressionRatioEstimator,
     /// Appends to this topic that have started and not ended (Java's
     /// `appendsInProgress`, kept per topic so that caller threads writing
     /// to different topics share no counter).
@@ -142,7 +144,7 @@ impl TopicInfo {
             partitioner: BuiltInPartitioner::new(topic.clone(), batch_size),
             topic,
             batches: RwLock::new(HashMap::new()),
-            compression_ratio: AtomicU32::new(1.0f32.to_bits()),
+            compression_ratio: CompressionRatioEstimator::default(),
             appends_in_progress: AtomicUsize::new(0),
         }
     }
@@ -160,36 +162,6 @@ impl TopicInfo {
             .entry(partition)
             .or_insert_with(|| Arc::new(Mutex::new(VecDeque::new())))
             .clone()
-    }
-
-    fn compression_ratio(&self) -> f32 {
-        f32::from_bits(self.compression_ratio.load(Ordering::Relaxed))
-    }
-
-    /// Java's `CompressionRatioEstimator.setEstimation`.
-    fn set_compression_ratio(&self, ratio: f32) {
-        self.compression_ratio
-            .store(ratio.to_bits(), Ordering::Relaxed);
-    }
-
-    /// Java's `CompressionRatioEstimator.updateEstimation`: worse ratios are
-    /// taken at once (at least +0.05), better ones slowly (-0.005 a batch).
-    fn update_compression_ratio(&self, observed: f32) {
-        const IMPROVING_STEP: f32 = 0.005;
-        const DETERIORATE_STEP: f32 = 0.05;
-        let _ = self
-            .compression_ratio
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |bits| {
-                let current = f32::from_bits(bits);
-                let next = if observed > current {
-                    (current + DETERIORATE_STEP).max(observed)
-                } else if observed < current {
-                    (current - IMPROVING_STEP).max(observed)
-                } else {
-                    current
-                };
-                Some(next.to_bits())
-            });
     }
 }
 
@@ -282,15 +254,14 @@ impl std::fmt::Debug for RecordAccumulator {
 }
 
 impl RecordAccumulator {
-    /// An accumulator taking buffers from `pool`. Fails if the codec is not
-    /// supported by this build.
+    /// An accumulator taking buffers from `pool`. Does not fail today
+    /// (every codec is built).
     pub(crate) fn new(
         config: AccumulatorConfig,
         pool: Arc<BufferPool>,
         transaction_manager: Option<Arc<TransactionManager>>,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, Error> {
-        config.compression.kind().ensure_supported()?;
         Ok(RecordAccumulator {
             retry_backoff: ExponentialBackoff::new(
                 config.retry_backoff,

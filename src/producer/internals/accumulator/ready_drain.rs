@@ -297,7 +297,8 @@ impl RecordAccumulator {
                         Ok(ratio) => {
                             if let (Some(ratio), Some(info)) = (ratio, self.topic_info(tp.topic()))
                             {
-                                info.update_compression_ratio(ratio);
+                                info.compression_ratio
+                                    .update_estimation(batch.compression_type(), ratio);
                             }
                             size += batch.records().len();
                             batch.drained(now);

@@ -162,13 +162,13 @@ fn appenders_and_sender_agree_on_every_record() {
                     let tp = batch.topic_partition().clone();
                     let values = batch_values(batch.records());
                     assert_eq!(values.len(), batch.record_count() as usize);
-                    if round % 7 == 0 && batch.attempts() == 0 {
+                    if round.is_multiple_of(7) && batch.attempts() == 0 {
                         // Retriable error: back to the deque, same bytes.
                         acc.reenqueue(batch, clock.now());
                         continue;
                     }
                     let mut fates = fates.lock();
-                    if round % 5 == 0 {
+                    if round.is_multiple_of(5) {
                         for v in &values {
                             assert!(fates.insert(record_id(v), Fate::Failed).is_none());
                         }

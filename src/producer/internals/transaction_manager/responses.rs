@@ -21,7 +21,7 @@ impl TransactionManager {
         // The partition may have been reset while this batch was retried:
         // an idempotent producer starts tracking it again.
         let e = s.entry(tp);
-        if e.last_acked_offset.map_or(true, |o| last > o) {
+        if e.last_acked_offset.is_none_or(|o| last > o) {
             e.last_acked_offset = Some(last);
         }
     }
