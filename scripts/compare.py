@@ -143,6 +143,12 @@ def rust_clients() -> dict[str, Client]:
     return {
         "ours": Client("ours", [str(RELEASE / "compare-ours")]),
         "librdkafka": Client("librdkafka", [str(RELEASE / "compare-rdkafka")]),
+        # Opt-in (--clients ...,ours-zstd-native): ours built with the
+        # `zstd-native` feature (the C zstd library at the configured level),
+        # in its own target dir. A variant of ours, not a peer: ratios leave
+        # it out.
+        "ours-zstd-native": Client("ours-zstd-native",
+                                   [str(TARGET / "compare-zstd-native" / "release" / "compare-ours")]),
     }
 
 
@@ -309,6 +315,7 @@ def run_client(client: Client, bootstrap: str, topic: str, w: Workload, timeout:
         tail = " | ".join(stderr.strip().splitlines()[-3:])
         result = {"client": client.name, "error": f"no result (exit {proc.returncode}): {tail}"}
     result.update({
+        "client": client.name,  # a variant of a runner (ours-zstd-native) reports the runner's name
         "exit": proc.returncode,
         "cpu_user_s": usage.ru_utime,
         "cpu_sys_s": usage.ru_stime,
@@ -392,7 +399,7 @@ def tables(rows: list[dict]) -> str:
 
 def ratio_line(best: dict) -> str:
     ours = best.get("ours")
-    peers = {c: r for c, r in best.items() if c != "ours"}
+    peers = {c: r for c, r in best.items() if not c.startswith("ours")}
     if not ours or not peers:
         return "\nours / best peer: n/a (" + ("ours did not run" if not ours else "no peer ran") + ")\n"
     fast = max(peers, key=lambda c: peers[c]["records_per_s"])
@@ -496,6 +503,9 @@ def main() -> None:
     clients_wanted = [c for c in args.clients.split(",") if c]
     if not args.no_build:
         run(["cargo", "build", "--release", "--quiet", "-p", "kafka-producer-compare"])
+        if "ours-zstd-native" in clients_wanted:
+            run(["cargo", "build", "--release", "--quiet", "-p", "kafka-producer-compare",
+                 "--features", "zstd-native", "--target-dir", str(TARGET / "compare-zstd-native")])
         if "mock" in brokers_wanted:
             run(["cargo", "build", "--release", "--quiet", "--example", "rdkafka_mock_cluster"])
     clients = rust_clients()
@@ -545,6 +555,8 @@ def main() -> None:
                 topic = f"compare-{w.name}"
                 for rep in range(args.repeat):
                     for c in clients_wanted:
+                        if c == "ours-zstd-native" and w.name != "codec-zstd":
+                            continue  # only zstd differs from ours
                         if (broker.key, c) in NOT_RUN:
                             if rep == 0:
                                 r = {"broker": broker.name, "workload": w.name, "client": c,
