@@ -27,6 +27,26 @@
 //! waiting thread until it has all it asked for, so a large request is never
 //! starved by a stream of small ones.
 //!
+//! # Charges (not in Java)
+//!
+//! Besides batch buffers, the pool counts the memory records hold while they
+//! wait outside their batch's bytes: their callbacks and `Thunk`s (see
+//! `ProducerBatch`). Such memory is *charged* (`charge`) while a caller
+//! holds a deque lock, so a charge never blocks: it either is refused (when
+//! memory is short or somebody waits for it; the batch then counts as full
+//! and the record goes to a new batch, whose allocation waits as usual) or,
+//! when forced, takes what there is and puts the pool into *debt* for the
+//! rest. Returned memory pays the debt first, so while the pool is in debt
+//! nothing is free and every allocation waits. Charges come back with the
+//! batch (`deallocate_with_charge`).
+//!
+//! ```text
+//!   charge(n, force)                    release(n) / deallocate*(.., n)
+//!     waiters or too little, !force ─▶ false    debt first: debt -= min(debt, n)
+//!     free_up(n); take min(n, non_pooled)       the rest ─▶ non_pooled
+//!     the rest ─▶ debt (force only)             signal the first waiter
+//! ```
+//!
 //! Not here: the wait-time and buffer-exhausted metrics (there is no metrics
 //! registry yet).
 
@@ -56,6 +76,10 @@ struct State {
     waiters: VecDeque<Arc<Condvar>>,
     /// `total_memory` minus the bytes held by callers and by `free`.
     non_pooled_available: usize,
+    /// Bytes charged beyond `total_memory`: paid back before any memory
+    /// becomes available again. While it is non-zero, `free` is empty and
+    /// `non_pooled_available` is zero.
+    debt: usize,
     closed: bool,
 }
 
@@ -78,6 +102,13 @@ impl State {
                 waiter.notify_one();
             }
         }
+    }
+
+    /// Takes back `size` bytes: the debt is paid first.
+    fn give_back(&mut self, size: usize) {
+        let paid = size.min(self.debt);
+        self.debt -= paid;
+        self.non_pooled_available += size - paid;
     }
 
     fn remove_waiter(&mut self, waiter: &Arc<Condvar>) {
@@ -107,6 +138,7 @@ impl BufferPool {
                 free: VecDeque::new(),
                 waiters: VecDeque::new(),
                 non_pooled_available: total_memory,
+                debt: 0,
                 closed: false,
             }),
         }
@@ -225,14 +257,23 @@ impl BufferPool {
     /// [`BufferPool::allocate`]; the buffer goes back to the free list only
     /// when both it and the buffer's capacity are `poolable_size` (a buffer
     /// that grew is dropped, and only the accounting returns).
-    pub(crate) fn deallocate(&self, mut buffer: Vec<u8>, size: usize) {
+    pub(crate) fn deallocate(&self, buffer: Vec<u8>, size: usize) {
+        self.deallocate_with_charge(buffer, size, 0);
+    }
+
+    /// [`deallocate`](Self::deallocate), and gives back `charged` bytes
+    /// taken by [`charge`](Self::charge), under one lock.
+    pub(crate) fn deallocate_with_charge(&self, mut buffer: Vec<u8>, size: usize, charged: usize) {
         let mut state = self.state.lock();
-        if size == self.poolable_size && buffer.capacity() == self.poolable_size {
+        state.give_back(charged);
+        // In debt, a pooled buffer pays the debt instead of being kept.
+        if size == self.poolable_size && buffer.capacity() == self.poolable_size && state.debt == 0
+        {
             buffer.clear();
             state.free.push_back(buffer);
             buffer = Vec::new();
         } else {
-            state.non_pooled_available += size;
+            state.give_back(size);
         }
         if let Some(waiter) = state.waiters.front() {
             waiter.notify_one();
@@ -242,12 +283,49 @@ impl BufferPool {
         drop(buffer);
     }
 
+    /// Charges `size` bytes held outside batch buffers (records' callbacks
+    /// and thunks) without blocking; they are given back with
+    /// [`release`](Self::release) or
+    /// [`deallocate_with_charge`](Self::deallocate_with_charge).
+    ///
+    /// Unless `force`, the charge is refused (returns `false`, nothing
+    /// taken) when the free memory does not cover it or a thread waits for
+    /// memory. A forced charge always succeeds: what free memory does not
+    /// cover becomes debt, which returned memory pays before anyone can
+    /// allocate again.
+    pub(crate) fn charge(&self, size: usize, force: bool) -> bool {
+        let mut state = self.state.lock();
+        let free_list_size = state.free.len() * self.poolable_size;
+        let covered = state.non_pooled_available + free_list_size >= size;
+        if !force && (!covered || !state.waiters.is_empty()) {
+            return false;
+        }
+        state.free_up(size);
+        let taken = size.min(state.non_pooled_available);
+        state.non_pooled_available -= taken;
+        state.debt += size - taken;
+        true
+    }
+
+    /// Gives back `size` bytes taken by [`charge`](Self::charge).
+    #[allow(dead_code)] // tests; batches give charges back with their buffer
+    pub(crate) fn release(&self, size: usize) {
+        self.deallocate_with_charge(Vec::new(), 0, size);
+    }
+
+    /// Bytes charged beyond `buffer.memory` and not yet given back.
+    #[allow(dead_code)] // tests and metrics
+    pub(crate) fn debt(&self) -> usize {
+        self.state.lock().debt
+    }
+
     /// The number of threads blocked waiting for memory.
     pub(crate) fn queued(&self) -> usize {
         self.state.lock().waiters.len()
     }
 
-    /// Free memory: unallocated bytes plus the pooled buffers.
+    /// Free memory: unallocated bytes plus the pooled buffers (zero while
+    /// the pool is in debt).
     #[allow(dead_code)] // tests and metrics
     pub(crate) fn available_memory(&self) -> usize {
         let state = self.state.lock();
@@ -302,6 +380,7 @@ impl fmt::Debug for BufferPool {
             Some(state) => d
                 .field("available_memory", &self.available_locked(&state))
                 .field("free_buffers", &state.free.len())
+                .field("debt", &state.debt)
                 .field("queued", &state.waiters.len())
                 .field("closed", &state.closed),
             None => d.field("state", &"<locked>"),

@@ -389,7 +389,8 @@ impl RecordAccumulator {
         };
         let tp = TopicPartition::new(info.topic.clone(), partition);
         let result = ProduceRequestResult::new(tp.clone(), self.clock.clone());
-        let mut batch = ProducerBatch::new(tp, builder, size, now, result);
+        let mut batch = ProducerBatch::new(tp, builder, size, now, result)
+            .with_memory_accounting(self.pool.clone());
         if self.config.compression.kind() != CompressionType::None {
             batch.set_estimated_compression_ratio(info.compression_ratio());
         }
@@ -403,8 +404,9 @@ impl RecordAccumulator {
         ) {
             Ok(Some(f)) => f,
             other => {
+                let charged = batch.charged();
                 let (buf, size) = batch.into_buffer();
-                self.pool.deallocate(buf, size);
+                self.pool.deallocate_with_charge(buf, size, charged);
                 return Err(other.err().unwrap_or_else(|| {
                     Error::Other("a new batch refused its first record".into())
                 }));

@@ -387,12 +387,14 @@ impl RecordAccumulator {
     }
 
     /// Returns a finished batch's memory to the pool and forgets it (Java
-    /// `deallocate`). Split batches own memory outside the pool.
+    /// `deallocate`): its buffer and what its callbacks were charged. Split
+    /// batches own memory outside the pool.
     pub(crate) fn deallocate(&self, batch: ProducerBatch) {
         self.incomplete.remove(batch.id());
         if !batch.is_split_batch() {
+            let charged = batch.charged();
             let (buffer, size) = batch.into_buffer();
-            self.pool.deallocate(buffer, size);
+            self.pool.deallocate_with_charge(buffer, size, charged);
         }
     }
 
