@@ -924,6 +924,36 @@ mod tests {
     }
 
     #[test]
+    fn thunk_lists_keep_order_across_chunks_and_waste_at_most_one_chunk() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let mut a = ThunkList::default();
+        assert!(a.is_empty() && a.next_push_allocates());
+        let n = i32::try_from(THUNK_CHUNK).unwrap() + 3;
+        for i in 0..n {
+            let allocates = a.next_push_allocates();
+            assert_eq!(
+                allocates,
+                usize::try_from(i).unwrap() % THUNK_CHUNK == 0,
+                "{i}"
+            );
+            a.push(thunk(i, &log));
+        }
+        assert_eq!(a.len(), THUNK_CHUNK + 3);
+        assert_eq!(a.chunks.len(), 2);
+        assert!(a.chunks.iter().all(|c| c.capacity() == THUNK_CHUNK));
+        a.append(ThunkList::one(thunk(n, &log)));
+        let mut empty = ThunkList::default();
+        empty.append(a);
+        let order: Vec<i32> = empty.into_iter().map(|t| t.index).collect();
+        assert_eq!(order, (0..=n).collect::<Vec<_>>());
+        assert_eq!(allocation_cost(0), 0);
+        assert_eq!(allocation_cost(1), 32);
+        assert_eq!(allocation_cost(24), 32);
+        assert_eq!(allocation_cost(25), 48);
+        assert_eq!(THUNK_CHUNK_COST, 32 * 40 + 16 + 48);
+    }
+
+    #[test]
     fn send_future_is_send_and_sync() {
         fn check<T: Send + Sync>() {}
         check::<SendFuture>();

@@ -710,6 +710,83 @@ mod tests {
     }
 
     #[test]
+    fn charges_take_free_memory_and_are_refused_when_short() {
+        let pool = pool(1024, 128);
+        let buffer = pool.allocate(128, Duration::ZERO).unwrap();
+        pool.deallocate(buffer, 128);
+        assert!(pool.charge(500, false));
+        assert_eq!(pool.available_memory(), 1024 - 500);
+        // The pooled buffer was kept: the charge came from unallocated memory.
+        assert_eq!(pool.unallocated_memory(), 1024 - 128 - 500);
+        // More than is free: refused, nothing taken.
+        assert!(!pool.charge(525, false));
+        assert_eq!(pool.available_memory(), 524);
+        // Exactly what is free: the pooled buffer is given up for it.
+        assert!(pool.charge(524, false));
+        assert_eq!(pool.available_memory(), 0);
+        assert_eq!(pool.debt(), 0);
+        pool.release(1024);
+        assert_eq!(pool.available_memory(), 1024);
+        assert_eq!(pool.debt(), 0);
+    }
+
+    #[test]
+    fn a_charge_is_refused_while_an_allocation_waits() {
+        let pool = pool(256, 128);
+        let held = pool.allocate(200, Duration::ZERO).unwrap();
+        let waiter = {
+            let pool = Arc::clone(&pool);
+            thread::spawn(move || pool.allocate(128, LONG))
+        };
+        wait_for("the allocation to block", || pool.queued() == 1);
+        // 56 bytes are free, but the waiter comes first.
+        assert!(!pool.charge(10, false));
+        // A forced charge takes them anyway.
+        assert!(pool.charge(10, true));
+        pool.deallocate(held, 200);
+        let got = waiter.join().unwrap().unwrap();
+        assert!(pool.charge(10, false));
+        pool.deallocate(got, 128);
+        pool.release(20);
+        assert_eq!(pool.available_memory(), 256);
+    }
+
+    #[test]
+    fn a_forced_charge_goes_into_debt_which_returned_memory_pays_first() {
+        let pool = pool(512, 128);
+        let buffers: Vec<_> = (0..3)
+            .map(|_| pool.allocate(128, Duration::ZERO).unwrap())
+            .collect();
+        pool.deallocate(buffers.into_iter().next().unwrap(), 128);
+        // 256 free (one pooled buffer, 128 unallocated); 2 buffers held.
+        assert_eq!(pool.available_memory(), 256);
+        assert!(pool.charge(400, true));
+        assert_eq!(pool.debt(), 144);
+        assert_eq!(pool.available_memory(), 0);
+        assert_eq!(pool.unallocated_memory(), 0);
+        // Nothing can be allocated while in debt.
+        let e = pool.allocate(1, Duration::ZERO).unwrap_err();
+        assert!(matches!(e, Error::BufferExhausted(_)), "{e:?}");
+        // A returned pooled buffer pays the debt instead of being kept.
+        pool.deallocate(Vec::with_capacity(128), 128);
+        assert_eq!(pool.debt(), 16);
+        assert_eq!(pool.available_memory(), 0);
+        // A waiter is served once the debt is paid and memory is left.
+        let waiter = {
+            let pool = Arc::clone(&pool);
+            thread::spawn(move || pool.allocate(100, LONG))
+        };
+        wait_for("the allocation to block", || pool.queued() == 1);
+        pool.release(400);
+        let got = waiter.join().unwrap().unwrap();
+        assert_eq!(pool.debt(), 0);
+        assert_eq!(pool.available_memory(), 512 - 128 - 100);
+        pool.deallocate_with_charge(got, 100, 0);
+        pool.deallocate(Vec::with_capacity(128), 128);
+        assert_eq!(pool.available_memory(), 512);
+    }
+
+    #[test]
     fn debug_shows_the_accounting_not_the_bytes() {
         let pool = pool(100, 10);
         let s = format!("{pool:?}");

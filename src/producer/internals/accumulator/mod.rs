@@ -55,6 +55,8 @@ mod tests_concurrency;
 #[cfg(test)]
 mod tests_expiry;
 #[cfg(test)]
+mod tests_memory;
+#[cfg(test)]
 mod tests_ready_drain;
 
 use std::collections::hash_map::DefaultHasher;
