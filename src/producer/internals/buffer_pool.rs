@@ -33,16 +33,19 @@
 //! wait outside their batch's bytes: their callbacks and `Thunk`s (see
 //! `ProducerBatch`). Such memory is *charged* (`charge`) while a caller
 //! holds a deque lock, so a charge never blocks: it either is refused (when
-//! memory is short or somebody waits for it; the batch then counts as full
+//! memory is short; the batch then counts as full
 //! and the record goes to a new batch, whose allocation waits as usual) or,
 //! when forced, takes what there is and puts the pool into *debt* for the
 //! rest. Returned memory pays the debt first, so while the pool is in debt
-//! nothing is free and every allocation waits. Charges come back with the
-//! batch (`deallocate_with_charge`).
+//! nothing is free and every allocation waits. A new batch for a record
+//! with a callback takes its buffer and an estimate of its callbacks'
+//! memory in one wait (`allocate_with_reserve`). Charges come back with
+//! the batch (`deallocate_with_charge`) or, unused, when it is drained
+//! (`release`).
 //!
 //! ```text
 //!   charge(n, force)                    release(n) / deallocate*(.., n)
-//!     waiters or too little, !force ─▶ false    debt first: debt -= min(debt, n)
+//!     too little and !force ─▶ false           debt first: debt -= min(debt, n)
 //!     free_up(n); take min(n, non_pooled)       the rest ─▶ non_pooled
 //!     the rest ─▶ debt (force only)             signal the first waiter
 //! ```
@@ -184,6 +187,48 @@ impl BufferPool {
         }
     }
 
+    /// [`allocate`](Self::allocate) of `size` bytes plus a charge of up to
+    /// `reserve` bytes (as [`charge`](Self::charge) takes them), granted
+    /// together so that a thread never holds one while waiting for the
+    /// other. Returns the buffer and the bytes charged: `reserve`, or what
+    /// is left of the pool beside `size` if that is less.
+    pub(crate) fn allocate_with_reserve(
+        &self,
+        size: usize,
+        reserve: usize,
+        max_time_to_block: Duration,
+    ) -> Result<(Vec<u8>, usize), Error> {
+        let reserve = reserve.min(self.total_memory.saturating_sub(size));
+        if reserve == 0 {
+            return Ok((self.allocate(size, max_time_to_block)?, 0));
+        }
+        // A pooled buffer when there is one and memory beside it for the
+        // reserve: batch buffers keep being recycled (a fresh buffer would
+        // leave the pooled ones idle but resident).
+        if size == self.poolable_size {
+            let mut state = self.state.lock();
+            let beside = state.non_pooled_available
+                + state.free.len().saturating_sub(1) * self.poolable_size;
+            if !state.closed && state.waiters.is_empty() && beside >= reserve {
+                if let Some(buffer) = state.free.pop_front() {
+                    state.free_up(reserve);
+                    state.non_pooled_available -= reserve;
+                    return Ok((buffer, reserve));
+                }
+            }
+        }
+        let buffer = self.allocate(size + reserve, max_time_to_block)?;
+        // The buffer is for `size` bytes: a pooled one (`size + reserve` is
+        // exactly `poolable_size`) is dropped, and its memory stays counted
+        // as taken until the batch gives `size` and the charge back.
+        let buffer = if buffer.capacity() == size {
+            buffer
+        } else {
+            Vec::with_capacity(size)
+        };
+        Ok((buffer, reserve))
+    }
+
     /// The locked part of `allocate`.
     fn grant(
         &self,
@@ -257,6 +302,7 @@ impl BufferPool {
     /// [`BufferPool::allocate`]; the buffer goes back to the free list only
     /// when both it and the buffer's capacity are `poolable_size` (a buffer
     /// that grew is dropped, and only the accounting returns).
+    #[allow(dead_code)] // tests; the producer gives back charges with buffers
     pub(crate) fn deallocate(&self, buffer: Vec<u8>, size: usize) {
         self.deallocate_with_charge(buffer, size, 0);
     }
@@ -289,15 +335,14 @@ impl BufferPool {
     /// [`deallocate_with_charge`](Self::deallocate_with_charge).
     ///
     /// Unless `force`, the charge is refused (returns `false`, nothing
-    /// taken) when the free memory does not cover it or a thread waits for
-    /// memory. A forced charge always succeeds: what free memory does not
+    /// taken) when the free memory does not cover it. A forced charge
+    /// always succeeds: what free memory does not
     /// cover becomes debt, which returned memory pays before anyone can
     /// allocate again.
     pub(crate) fn charge(&self, size: usize, force: bool) -> bool {
         let mut state = self.state.lock();
         let free_list_size = state.free.len() * self.poolable_size;
-        let covered = state.non_pooled_available + free_list_size >= size;
-        if !force && (!covered || !state.waiters.is_empty()) {
+        if !force && state.non_pooled_available + free_list_size < size {
             return false;
         }
         state.free_up(size);
@@ -308,7 +353,6 @@ impl BufferPool {
     }
 
     /// Gives back `size` bytes taken by [`charge`](Self::charge).
-    #[allow(dead_code)] // tests; batches give charges back with their buffer
     pub(crate) fn release(&self, size: usize) {
         self.deallocate_with_charge(Vec::new(), 0, size);
     }
@@ -731,24 +775,34 @@ mod tests {
     }
 
     #[test]
-    fn a_charge_is_refused_while_an_allocation_waits() {
-        let pool = pool(256, 128);
-        let held = pool.allocate(200, Duration::ZERO).unwrap();
-        let waiter = {
-            let pool = Arc::clone(&pool);
-            thread::spawn(move || pool.allocate(128, LONG))
-        };
-        wait_for("the allocation to block", || pool.queued() == 1);
-        // 56 bytes are free, but the waiter comes first.
-        assert!(!pool.charge(10, false));
-        // A forced charge takes them anyway.
-        assert!(pool.charge(10, true));
-        pool.deallocate(held, 200);
-        let got = waiter.join().unwrap().unwrap();
-        assert!(pool.charge(10, false));
-        pool.deallocate(got, 128);
-        pool.release(20);
-        assert_eq!(pool.available_memory(), 256);
+    fn a_buffer_and_its_reserve_are_granted_together() {
+        let pool = pool(1024, 128);
+        let (buffer, reserve) = pool.allocate_with_reserve(128, 300, LONG).unwrap();
+        assert_eq!((buffer.capacity(), reserve), (128, 300));
+        assert_eq!(pool.available_memory(), 1024 - 428);
+        // Not enough for both: it waits for both (here: fails at once) and
+        // takes neither.
+        let e = pool
+            .allocate_with_reserve(128, 500, Duration::ZERO)
+            .unwrap_err();
+        assert!(matches!(e, Error::BufferExhausted(_)), "{e:?}");
+        assert_eq!(pool.available_memory(), 1024 - 428);
+        // The buffer goes back to the free list, the reserve as a charge.
+        let address = buffer.as_ptr() as usize;
+        pool.deallocate_with_charge(buffer, 128, reserve);
+        assert_eq!(pool.available_memory(), 1024);
+        // The pooled buffer is used again, with memory beside it.
+        let (again, reserve) = pool.allocate_with_reserve(128, 300, LONG).unwrap();
+        assert_eq!((again.as_ptr() as usize, reserve), (address, 300));
+        assert_eq!(pool.unallocated_memory(), 1024 - 428);
+        pool.deallocate_with_charge(again, 128, reserve);
+        // The reserve is capped at what the pool has beside the buffer.
+        let (whole, reserve) = pool.allocate_with_reserve(100, 5_000, LONG).unwrap();
+        assert_eq!((whole.capacity(), reserve), (100, 924));
+        assert_eq!(pool.available_memory(), 0);
+        pool.deallocate_with_charge(whole, 100, reserve);
+        assert_eq!(pool.available_memory(), 1024);
+        assert_eq!(pool.debt(), 0);
     }
 
     #[test]

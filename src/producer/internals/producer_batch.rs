@@ -26,9 +26,11 @@
 //! A record appended with a callback also holds its callback's box and a
 //! `Thunk` (in a chunked [`ThunkList`]) until the batch completes. A batch
 //! made by the accumulator charges that memory to the buffer pool as it
-//! grows (in steps, so the pool's lock is taken about once per kilobyte,
-//! not per record), and the accumulator gives the charge back with the
-//! batch's buffer. When the pool refuses a charge (memory is short, or a
+//! grows: a new batch starts with an estimate for the records that fit
+//! (taken with its buffer), and charges more in steps when that runs out
+//! (so the pool's lock is taken about once per kilobyte, not per record);
+//! what is unused goes back when the batch is closed (drained), the rest
+//! with the batch's buffer. When the pool refuses a charge (memory is short, or a
 //! thread waits for it) the batch takes no more records, so the record
 //! goes to a new batch, whose allocation waits for memory as any other:
 //! `buffer.memory` bounds the callbacks too. A batch's first record is
@@ -169,10 +171,24 @@ impl ProducerBatch {
     }
 
     /// Charges the memory of this batch's callbacks and thunks to `pool`
-    /// (see the module's notes); the charge is [`charged`](Self::charged).
-    pub(crate) fn with_memory_accounting(mut self, pool: Arc<BufferPool>) -> Self {
+    /// (see the module's notes), `prepaid` bytes of it already charged; the
+    /// charge is [`charged`](Self::charged).
+    pub(crate) fn with_memory_accounting(mut self, pool: Arc<BufferPool>, prepaid: usize) -> Self {
         self.pool = Some(pool);
+        self.charged = prepaid;
         self
+    }
+
+    /// Gives back the part of the charge no callback uses (once the batch
+    /// takes no more records).
+    fn release_unused_charge(&mut self) {
+        if let Some(pool) = &self.pool {
+            let unused = self.charged - self.charge_used;
+            if unused > 0 {
+                pool.release(unused);
+                self.charged = self.charge_used;
+            }
+        }
     }
 
     /// Bytes charged to the pool for callbacks and thunks, to be given back
@@ -367,6 +383,7 @@ impl ProducerBatch {
     /// batches, so the accumulator can refine its estimate.
     pub(crate) fn close(&mut self) -> Result<Option<f32>, Error> {
         self.publish_thunks();
+        self.release_unused_charge();
         if self.aborted {
             return Err(Error::Other(format!(
                 "cannot close the batch for {} as it has already been aborted",
