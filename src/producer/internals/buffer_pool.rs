@@ -27,6 +27,29 @@
 //! waiting thread until it has all it asked for, so a large request is never
 //! starved by a stream of small ones.
 //!
+//! # Charges (not in Java)
+//!
+//! Besides batch buffers, the pool counts the memory records hold while they
+//! wait outside their batch's bytes: their callbacks and `Thunk`s (see
+//! `ProducerBatch`). Such memory is *charged* (`charge`) while a caller
+//! holds a deque lock, so a charge never blocks: it either is refused (when
+//! memory is short; the batch then counts as full
+//! and the record goes to a new batch, whose allocation waits as usual) or,
+//! when forced, takes what there is and puts the pool into *debt* for the
+//! rest. Returned memory pays the debt first, so while the pool is in debt
+//! nothing is free and every allocation waits. A new batch for a record
+//! with a callback takes its buffer and an estimate of its callbacks'
+//! memory in one wait (`allocate_with_reserve`). Charges come back with
+//! the batch (`deallocate_with_charge`) or, unused, when it is drained
+//! (`release`).
+//!
+//! ```text
+//!   charge(n, force)                    release(n) / deallocate*(.., n)
+//!     too little and !force ─▶ false           debt first: debt -= min(debt, n)
+//!     free_up(n); take min(n, non_pooled)       the rest ─▶ non_pooled
+//!     the rest ─▶ debt (force only)             signal the first waiter
+//! ```
+//!
 //! Not here: the wait-time and buffer-exhausted metrics (there is no metrics
 //! registry yet).
 
@@ -56,6 +79,10 @@ struct State {
     waiters: VecDeque<Arc<Condvar>>,
     /// `total_memory` minus the bytes held by callers and by `free`.
     non_pooled_available: usize,
+    /// Bytes charged beyond `total_memory`: paid back before any memory
+    /// becomes available again. While it is non-zero, `free` is empty and
+    /// `non_pooled_available` is zero.
+    debt: usize,
     closed: bool,
 }
 
@@ -78,6 +105,13 @@ impl State {
                 waiter.notify_one();
             }
         }
+    }
+
+    /// Takes back `size` bytes: the debt is paid first.
+    fn give_back(&mut self, size: usize) {
+        let paid = size.min(self.debt);
+        self.debt -= paid;
+        self.non_pooled_available += size - paid;
     }
 
     fn remove_waiter(&mut self, waiter: &Arc<Condvar>) {
@@ -107,6 +141,7 @@ impl BufferPool {
                 free: VecDeque::new(),
                 waiters: VecDeque::new(),
                 non_pooled_available: total_memory,
+                debt: 0,
                 closed: false,
             }),
         }
@@ -150,6 +185,48 @@ impl BufferPool {
             // the allocator.
             Granted::Reserved => Ok(Vec::with_capacity(size)),
         }
+    }
+
+    /// [`allocate`](Self::allocate) of `size` bytes plus a charge of up to
+    /// `reserve` bytes (as [`charge`](Self::charge) takes them), granted
+    /// together so that a thread never holds one while waiting for the
+    /// other. Returns the buffer and the bytes charged: `reserve`, or what
+    /// is left of the pool beside `size` if that is less.
+    pub(crate) fn allocate_with_reserve(
+        &self,
+        size: usize,
+        reserve: usize,
+        max_time_to_block: Duration,
+    ) -> Result<(Vec<u8>, usize), Error> {
+        let reserve = reserve.min(self.total_memory.saturating_sub(size));
+        if reserve == 0 {
+            return Ok((self.allocate(size, max_time_to_block)?, 0));
+        }
+        // A pooled buffer when there is one and memory beside it for the
+        // reserve: batch buffers keep being recycled (a fresh buffer would
+        // leave the pooled ones idle but resident).
+        if size == self.poolable_size {
+            let mut state = self.state.lock();
+            let beside = state.non_pooled_available
+                + state.free.len().saturating_sub(1) * self.poolable_size;
+            if !state.closed && state.waiters.is_empty() && beside >= reserve {
+                if let Some(buffer) = state.free.pop_front() {
+                    state.free_up(reserve);
+                    state.non_pooled_available -= reserve;
+                    return Ok((buffer, reserve));
+                }
+            }
+        }
+        let buffer = self.allocate(size + reserve, max_time_to_block)?;
+        // The buffer is for `size` bytes: a pooled one (`size + reserve` is
+        // exactly `poolable_size`) is dropped, and its memory stays counted
+        // as taken until the batch gives `size` and the charge back.
+        let buffer = if buffer.capacity() == size {
+            buffer
+        } else {
+            Vec::with_capacity(size)
+        };
+        Ok((buffer, reserve))
     }
 
     /// The locked part of `allocate`.
@@ -225,14 +302,24 @@ impl BufferPool {
     /// [`BufferPool::allocate`]; the buffer goes back to the free list only
     /// when both it and the buffer's capacity are `poolable_size` (a buffer
     /// that grew is dropped, and only the accounting returns).
-    pub(crate) fn deallocate(&self, mut buffer: Vec<u8>, size: usize) {
+    #[allow(dead_code)] // tests; the producer gives back charges with buffers
+    pub(crate) fn deallocate(&self, buffer: Vec<u8>, size: usize) {
+        self.deallocate_with_charge(buffer, size, 0);
+    }
+
+    /// [`deallocate`](Self::deallocate), and gives back `charged` bytes
+    /// taken by [`charge`](Self::charge), under one lock.
+    pub(crate) fn deallocate_with_charge(&self, mut buffer: Vec<u8>, size: usize, charged: usize) {
         let mut state = self.state.lock();
-        if size == self.poolable_size && buffer.capacity() == self.poolable_size {
+        state.give_back(charged);
+        // In debt, a pooled buffer pays the debt instead of being kept.
+        if size == self.poolable_size && buffer.capacity() == self.poolable_size && state.debt == 0
+        {
             buffer.clear();
             state.free.push_back(buffer);
             buffer = Vec::new();
         } else {
-            state.non_pooled_available += size;
+            state.give_back(size);
         }
         if let Some(waiter) = state.waiters.front() {
             waiter.notify_one();
@@ -242,12 +329,47 @@ impl BufferPool {
         drop(buffer);
     }
 
+    /// Charges `size` bytes held outside batch buffers (records' callbacks
+    /// and thunks) without blocking; they are given back with
+    /// [`release`](Self::release) or
+    /// [`deallocate_with_charge`](Self::deallocate_with_charge).
+    ///
+    /// Unless `force`, the charge is refused (returns `false`, nothing
+    /// taken) when the free memory does not cover it. A forced charge
+    /// always succeeds: what free memory does not
+    /// cover becomes debt, which returned memory pays before anyone can
+    /// allocate again.
+    pub(crate) fn charge(&self, size: usize, force: bool) -> bool {
+        let mut state = self.state.lock();
+        let free_list_size = state.free.len() * self.poolable_size;
+        if !force && state.non_pooled_available + free_list_size < size {
+            return false;
+        }
+        state.free_up(size);
+        let taken = size.min(state.non_pooled_available);
+        state.non_pooled_available -= taken;
+        state.debt += size - taken;
+        true
+    }
+
+    /// Gives back `size` bytes taken by [`charge`](Self::charge).
+    pub(crate) fn release(&self, size: usize) {
+        self.deallocate_with_charge(Vec::new(), 0, size);
+    }
+
+    /// Bytes charged beyond `buffer.memory` and not yet given back.
+    #[allow(dead_code)] // tests and metrics
+    pub(crate) fn debt(&self) -> usize {
+        self.state.lock().debt
+    }
+
     /// The number of threads blocked waiting for memory.
     pub(crate) fn queued(&self) -> usize {
         self.state.lock().waiters.len()
     }
 
-    /// Free memory: unallocated bytes plus the pooled buffers.
+    /// Free memory: unallocated bytes plus the pooled buffers (zero while
+    /// the pool is in debt).
     #[allow(dead_code)] // tests and metrics
     pub(crate) fn available_memory(&self) -> usize {
         let state = self.state.lock();
@@ -302,6 +424,7 @@ impl fmt::Debug for BufferPool {
             Some(state) => d
                 .field("available_memory", &self.available_locked(&state))
                 .field("free_buffers", &state.free.len())
+                .field("debt", &state.debt)
                 .field("queued", &state.waiters.len())
                 .field("closed", &state.closed),
             None => d.field("state", &"<locked>"),
@@ -628,6 +751,93 @@ mod tests {
         }
         assert_eq!(pool.available_memory(), pool.total_memory());
         assert_eq!(pool.queued(), 0);
+    }
+
+    #[test]
+    fn charges_take_free_memory_and_are_refused_when_short() {
+        let pool = pool(1024, 128);
+        let buffer = pool.allocate(128, Duration::ZERO).unwrap();
+        pool.deallocate(buffer, 128);
+        assert!(pool.charge(500, false));
+        assert_eq!(pool.available_memory(), 1024 - 500);
+        // The pooled buffer was kept: the charge came from unallocated memory.
+        assert_eq!(pool.unallocated_memory(), 1024 - 128 - 500);
+        // More than is free: refused, nothing taken.
+        assert!(!pool.charge(525, false));
+        assert_eq!(pool.available_memory(), 524);
+        // Exactly what is free: the pooled buffer is given up for it.
+        assert!(pool.charge(524, false));
+        assert_eq!(pool.available_memory(), 0);
+        assert_eq!(pool.debt(), 0);
+        pool.release(1024);
+        assert_eq!(pool.available_memory(), 1024);
+        assert_eq!(pool.debt(), 0);
+    }
+
+    #[test]
+    fn a_buffer_and_its_reserve_are_granted_together() {
+        let pool = pool(1024, 128);
+        let (buffer, reserve) = pool.allocate_with_reserve(128, 300, LONG).unwrap();
+        assert_eq!((buffer.capacity(), reserve), (128, 300));
+        assert_eq!(pool.available_memory(), 1024 - 428);
+        // Not enough for both: it waits for both (here: fails at once) and
+        // takes neither.
+        let e = pool
+            .allocate_with_reserve(128, 500, Duration::ZERO)
+            .unwrap_err();
+        assert!(matches!(e, Error::BufferExhausted(_)), "{e:?}");
+        assert_eq!(pool.available_memory(), 1024 - 428);
+        // The buffer goes back to the free list, the reserve as a charge.
+        let address = buffer.as_ptr() as usize;
+        pool.deallocate_with_charge(buffer, 128, reserve);
+        assert_eq!(pool.available_memory(), 1024);
+        // The pooled buffer is used again, with memory beside it.
+        let (again, reserve) = pool.allocate_with_reserve(128, 300, LONG).unwrap();
+        assert_eq!((again.as_ptr() as usize, reserve), (address, 300));
+        assert_eq!(pool.unallocated_memory(), 1024 - 428);
+        pool.deallocate_with_charge(again, 128, reserve);
+        // The reserve is capped at what the pool has beside the buffer.
+        let (whole, reserve) = pool.allocate_with_reserve(100, 5_000, LONG).unwrap();
+        assert_eq!((whole.capacity(), reserve), (100, 924));
+        assert_eq!(pool.available_memory(), 0);
+        pool.deallocate_with_charge(whole, 100, reserve);
+        assert_eq!(pool.available_memory(), 1024);
+        assert_eq!(pool.debt(), 0);
+    }
+
+    #[test]
+    fn a_forced_charge_goes_into_debt_which_returned_memory_pays_first() {
+        let pool = pool(512, 128);
+        let buffers: Vec<_> = (0..3)
+            .map(|_| pool.allocate(128, Duration::ZERO).unwrap())
+            .collect();
+        pool.deallocate(buffers.into_iter().next().unwrap(), 128);
+        // 256 free (one pooled buffer, 128 unallocated); 2 buffers held.
+        assert_eq!(pool.available_memory(), 256);
+        assert!(pool.charge(400, true));
+        assert_eq!(pool.debt(), 144);
+        assert_eq!(pool.available_memory(), 0);
+        assert_eq!(pool.unallocated_memory(), 0);
+        // Nothing can be allocated while in debt.
+        let e = pool.allocate(1, Duration::ZERO).unwrap_err();
+        assert!(matches!(e, Error::BufferExhausted(_)), "{e:?}");
+        // A returned pooled buffer pays the debt instead of being kept.
+        pool.deallocate(Vec::with_capacity(128), 128);
+        assert_eq!(pool.debt(), 16);
+        assert_eq!(pool.available_memory(), 0);
+        // A waiter is served once the debt is paid and memory is left.
+        let waiter = {
+            let pool = Arc::clone(&pool);
+            thread::spawn(move || pool.allocate(100, LONG))
+        };
+        wait_for("the allocation to block", || pool.queued() == 1);
+        pool.release(400);
+        let got = waiter.join().unwrap().unwrap();
+        assert_eq!(pool.debt(), 0);
+        assert_eq!(pool.available_memory(), 512 - 128 - 100);
+        pool.deallocate_with_charge(got, 100, 0);
+        pool.deallocate(Vec::with_capacity(128), 128);
+        assert_eq!(pool.available_memory(), 512);
     }
 
     #[test]

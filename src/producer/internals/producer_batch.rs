@@ -21,6 +21,22 @@
 //! sender. What others must reach while the sender owns it (flush waiting,
 //! forced abort) lives in its shared [`ProduceRequestResult`].
 //!
+//! # Memory beyond the buffer
+//!
+//! A record appended with a callback also holds its callback's box and a
+//! `Thunk` (in a chunked [`ThunkList`]) until the batch completes. A batch
+//! made by the accumulator charges that memory to the buffer pool as it
+//! grows: a new batch starts with an estimate for the records that fit
+//! (taken with its buffer), and charges more in steps when that runs out
+//! (so the pool's lock is taken about once per kilobyte, not per record);
+//! what is unused goes back when the batch is closed (drained), the rest
+//! with the batch's buffer. When the pool refuses a charge (memory is short, or a
+//! thread waits for it) the batch takes no more records, so the record
+//! goes to a new batch, whose allocation waits for memory as any other:
+//! `buffer.memory` bounds the callbacks too. A batch's first record is
+//! never refused (its charge may put the pool into debt). Split batches,
+//! like their buffers, are outside the pool.
+//!
 //! A batch rejected with `MESSAGE_TOO_LARGE` is split (Java `split`): new
 //! batches are built from the records of its bytes, and it completes with
 //! `BatchOutcome::Split`, which moves every future and callback to the new
@@ -34,8 +50,10 @@ use std::time::{Duration, Instant};
 use crate::common::TopicPartition;
 use crate::error::Error;
 use crate::producer::future::{
-    BatchOutcome, FinalState, ProduceRequestResult, RecordCallback, RecordErrors, SendFuture, Thunk,
+    callback_cost, BatchOutcome, FinalState, ProduceRequestResult, RecordCallback, RecordErrors,
+    SendFuture, Thunk, ThunkList, THUNK_CHUNK_COST,
 };
+use crate::producer::internals::buffer_pool::BufferPool;
 use crate::producer::internals::transaction_manager::ProducerIdAndEpoch;
 use crate::record::{
     estimate_size_in_bytes_upper_bound, CompressionType, Header, MemoryRecordsBuilder, NO_SEQUENCE,
@@ -47,6 +65,10 @@ mod split;
 /// Source of batch ids, so the incomplete set can find a batch without
 /// holding it.
 static NEXT_BATCH_ID: AtomicU64 = AtomicU64::new(1);
+
+/// A batch charges the pool for its callbacks in steps of this many bytes
+/// (less in pools under 64 KiB), so that most appends need no pool lock.
+const CHARGE_STEP: usize = 1024;
 
 /// Length of an optional byte string as Kafka reports it: -1 for null.
 fn size_or_minus_one(bytes: Option<&[u8]>) -> i32 {
@@ -66,7 +88,15 @@ pub(crate) struct ProducerBatch {
     initial_capacity: usize,
     result: Arc<ProduceRequestResult>,
     /// Callbacks of records appended so far; moved into `result` at close.
-    thunks: Vec<Thunk>,
+    thunks: ThunkList,
+    /// The pool charged for the memory of callbacks and thunks; `None`:
+    /// not counted (split batches, tests).
+    pool: Option<Arc<BufferPool>>,
+    /// Bytes charged to `pool` so far; given back with the buffer.
+    charged: usize,
+    /// Bytes of `charged` that callbacks and thunks use; the rest is
+    /// prepaid for the next records.
+    charge_used: usize,
     record_count: i32,
     max_record_size: usize,
     created: Instant,
@@ -113,7 +143,10 @@ impl ProducerBatch {
             builder,
             initial_capacity,
             result,
-            thunks: Vec::new(),
+            thunks: ThunkList::default(),
+            pool: None,
+            charged: 0,
+            charge_used: 0,
             record_count: 0,
             max_record_size: 0,
             created,
@@ -135,6 +168,65 @@ impl ProducerBatch {
     pub(crate) fn into_split_batch(mut self) -> Self {
         self.is_split_batch = true;
         self
+    }
+
+    /// Charges the memory of this batch's callbacks and thunks to `pool`
+    /// (see the module's notes), `prepaid` bytes of it already charged; the
+    /// charge is [`charged`](Self::charged).
+    pub(crate) fn with_memory_accounting(mut self, pool: Arc<BufferPool>, prepaid: usize) -> Self {
+        self.pool = Some(pool);
+        self.charged = prepaid;
+        self
+    }
+
+    /// Gives back the part of the charge no callback uses (once the batch
+    /// takes no more records).
+    fn release_unused_charge(&mut self) {
+        if let Some(pool) = &self.pool {
+            let unused = self.charged - self.charge_used;
+            if unused > 0 {
+                pool.release(unused);
+                self.charged = self.charge_used;
+            }
+        }
+    }
+
+    /// Bytes charged to the pool for callbacks and thunks, to be given back
+    /// with the buffer.
+    pub(crate) fn charged(&self) -> usize {
+        self.charged
+    }
+
+    /// Bytes of the charge that callbacks and thunks use.
+    #[allow(dead_code)] // tests
+    pub(crate) fn charge_used(&self) -> usize {
+        self.charge_used
+    }
+
+    /// Counts the memory a record's callback and thunk will hold, charging
+    /// the pool when the prepaid part does not cover it. Returns `false`
+    /// (nothing counted) when the pool refuses: the batch then takes no
+    /// more records.
+    fn reserve_thunk_memory(&mut self, callback: &RecordCallback) -> bool {
+        let Some(pool) = &self.pool else {
+            return true;
+        };
+        let mut cost = callback_cost(callback);
+        if self.thunks.next_push_allocates() {
+            cost += THUNK_CHUNK_COST;
+        }
+        let prepaid = self.charged - self.charge_used;
+        if cost > prepaid {
+            let step = (cost - prepaid).max(CHARGE_STEP.min(pool.total_memory() / 64));
+            // The first record is never refused: its batch's buffer was
+            // just granted, and refusing would only make another batch.
+            if !pool.charge(step, self.record_count == 0) {
+                return false;
+            }
+            self.charged += step;
+        }
+        self.charge_used += cost;
+        true
     }
 
     /// Unique id of this batch within the process.
@@ -167,6 +259,11 @@ impl ProducerBatch {
         if self.aborted || !self.builder.has_room_for(timestamp, key, value, headers) {
             return Ok(None);
         }
+        if let Some(callback) = callback.as_ref() {
+            if !self.reserve_thunk_memory(callback) {
+                return Ok(None);
+            }
+        }
         self.builder.append(timestamp, key, value, headers)?;
         self.max_record_size = self
             .max_record_size
@@ -175,8 +272,8 @@ impl ProducerBatch {
         let index = self.record_count;
         let (key_size, value_size) = (size_or_minus_one(key), size_or_minus_one(value));
         if let Some(callback) = callback.take() {
-            // Only records with a callback cost a slot here; the future
-            // itself is the shared slot plus the index.
+            // Only records with a callback cost a slot here (counted above);
+            // the future itself is the shared slot plus the index.
             self.thunks.push(Thunk {
                 index,
                 timestamp,
@@ -288,6 +385,7 @@ impl ProducerBatch {
     /// estimator each time.
     pub(crate) fn close(&mut self) -> Result<Option<f32>, Error> {
         self.publish_thunks();
+        self.release_unused_charge();
         if self.aborted {
             return Err(Error::Other(format!(
                 "cannot close the batch for {} as it has already been aborted",
@@ -337,7 +435,8 @@ impl ProducerBatch {
         }
     }
 
-    /// Takes the buffer back, for the pool, with the size to give back.
+    /// Takes the buffer back, for the pool, with the size to give back
+    /// (the charge for callbacks, [`charged`](Self::charged), is separate).
     pub(crate) fn into_buffer(self) -> (Vec<u8>, usize) {
         (self.builder.into_buffer(), self.initial_capacity)
     }

@@ -8,7 +8,8 @@
 //!                try the last batch ─▶ done
 //!    abort_on_new_batch ─▶ return "abort for new batch"
 //!    topic's appends_in_progress += 1 (once)
-//!    allocate max(batch.size, record upper bound) from the pool  (may block)
+//!    allocate max(batch.size, record upper bound) from the pool  (may block;
+//!      with a callback, plus an estimate of the batch's callbacks' memory)
 //!    lock deque: if the sticky partition changed ─▶ retry (keep the buffer)
 //!                try the last batch again (someone may have made one)
 //!                else new batch with the buffer, push_back, incomplete += batch
@@ -23,7 +24,9 @@ use std::time::{Duration, Instant};
 
 use crate::common::{Cluster, TopicPartition};
 use crate::error::Error;
-use crate::producer::future::{ProduceRequestResult, RecordCallback, SendFuture};
+use crate::producer::future::{
+    callback_cost, ProduceRequestResult, RecordCallback, SendFuture, THUNK_CHUNK, THUNK_CHUNK_COST,
+};
 use crate::producer::internals::built_in_partitioner::StickyPartitionInfo;
 use crate::producer::internals::producer_batch::ProducerBatch;
 use crate::producer::record::RecordMetadata;
@@ -58,8 +61,8 @@ pub(crate) struct RecordAppendResult {
 struct AppendGuard<'a> {
     acc: &'a RecordAccumulator,
     info: &'a TopicInfo,
-    /// A buffer allocated but not (yet) used by a batch, with its size.
-    buffer: Option<(Vec<u8>, usize)>,
+    /// A buffer allocated but not (yet) used by a batch.
+    buffer: Option<NewBuffer>,
     counted: bool,
 }
 
@@ -75,13 +78,35 @@ impl AppendGuard<'_> {
 
 impl Drop for AppendGuard<'_> {
     fn drop(&mut self) {
-        if let Some((buffer, size)) = self.buffer.take() {
-            self.acc.pool.deallocate(buffer, size);
+        if let Some(b) = self.buffer.take() {
+            self.acc
+                .pool
+                .deallocate_with_charge(b.buffer, b.size, b.reserve);
         }
         if self.counted {
             self.info.appends_in_progress.fetch_sub(1, Ordering::SeqCst);
         }
     }
+}
+
+/// Memory taken from the pool for a new batch.
+struct NewBuffer {
+    buffer: Vec<u8>,
+    /// Bytes asked for the buffer.
+    size: usize,
+    /// Bytes charged beside it for the callbacks the batch will hold.
+    reserve: usize,
+}
+
+/// An estimate of the memory the callbacks of a new batch of `size` bytes
+/// will hold, if its records are like this one: `callback`'s cost per
+/// record and the thunk chunks, for as many records as fit. Taken with the
+/// batch's buffer, so that a batch rarely needs a charge that could be
+/// refused (which would close it before it is full).
+fn callback_reserve(callback: &RecordCallback, size: usize, record_size: usize) -> usize {
+    let records = (size / record_size.max(1)).max(1);
+    let chunks = records.div_ceil(THUNK_CHUNK);
+    records * callback_cost(callback) + chunks * THUNK_CHUNK_COST
 }
 
 /// The record being appended.
@@ -278,8 +303,22 @@ impl RecordAccumulator {
                     effective_partition,
                     max_time_to_block.as_millis()
                 );
-                let buffer = self.pool.allocate(size, max_time_to_block)?;
-                guard.buffer = Some((buffer, size));
+                let (buffer, reserve) = match callback.as_ref() {
+                    None => (self.pool.allocate(size, max_time_to_block)?, 0),
+                    Some(cb) => {
+                        let record_size = estimate_size_in_bytes_upper_bound(key, value, headers);
+                        self.pool.allocate_with_reserve(
+                            size,
+                            callback_reserve(cb, size, record_size),
+                            max_time_to_block,
+                        )?
+                    }
+                };
+                guard.buffer = Some(NewBuffer {
+                    buffer,
+                    size,
+                    reserve,
+                });
                 // The allocation may have blocked.
                 now = self.clock.now();
             }
@@ -363,7 +402,7 @@ impl RecordAccumulator {
         dq: &mut VecDeque<ProducerBatch>,
         record: &Record<'_>,
         callback: &mut Option<RecordCallback>,
-        buffer: &mut Option<(Vec<u8>, usize)>,
+        buffer: &mut Option<NewBuffer>,
         now: Instant,
     ) -> Result<RecordAppendResult, Error> {
         if let Some(result) = self.try_append(dq, record, callback, now, partition)? {
@@ -371,7 +410,12 @@ impl RecordAccumulator {
             // back to the pool.
             return Ok(result);
         }
-        let Some((buf, size)) = buffer.take() else {
+        let Some(NewBuffer {
+            buffer: buf,
+            size,
+            reserve,
+        }) = buffer.take()
+        else {
             return Err(Error::Other(
                 "no buffer for a new batch; this is a bug in the client".into(),
             ));
@@ -383,13 +427,14 @@ impl RecordAccumulator {
             Ok(b) => b,
             Err(e) => {
                 // The codec was checked at construction; give the memory back.
-                self.pool.deallocate(Vec::new(), size);
+                self.pool.deallocate_with_charge(Vec::new(), size, reserve);
                 return Err(e);
             }
         };
         let tp = TopicPartition::new(info.topic.clone(), partition);
         let result = ProduceRequestResult::new(tp.clone(), self.clock.clone());
-        let mut batch = ProducerBatch::new(tp, builder, size, now, result);
+        let mut batch = ProducerBatch::new(tp, builder, size, now, result)
+            .with_memory_accounting(self.pool.clone(), reserve);
         if self.config.compression.kind() != CompressionType::None {
             batch.set_estimated_compression_ratio(
                 info.compression_ratio
@@ -406,8 +451,9 @@ impl RecordAccumulator {
         ) {
             Ok(Some(f)) => f,
             other => {
+                let charged = batch.charged();
                 let (buf, size) = batch.into_buffer();
-                self.pool.deallocate(buf, size);
+                self.pool.deallocate_with_charge(buf, size, charged);
                 return Err(other.err().unwrap_or_else(|| {
                     Error::Other("a new batch refused its first record".into())
                 }));

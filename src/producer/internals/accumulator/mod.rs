@@ -57,6 +57,8 @@ mod tests_concurrency;
 #[cfg(test)]
 mod tests_expiry;
 #[cfg(test)]
+mod tests_memory;
+#[cfg(test)]
 mod tests_ready_drain;
 
 use std::collections::hash_map::DefaultHasher;
@@ -358,12 +360,14 @@ impl RecordAccumulator {
     }
 
     /// Returns a finished batch's memory to the pool and forgets it (Java
-    /// `deallocate`). Split batches own memory outside the pool.
+    /// `deallocate`): its buffer and what its callbacks were charged. Split
+    /// batches own memory outside the pool.
     pub(crate) fn deallocate(&self, batch: ProducerBatch) {
         self.incomplete.remove(batch.id());
         if !batch.is_split_batch() {
+            let charged = batch.charged();
             let (buffer, size) = batch.into_buffer();
-            self.pool.deallocate(buffer, size);
+            self.pool.deallocate_with_charge(buffer, size, charged);
         }
     }
 
