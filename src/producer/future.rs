@@ -103,7 +103,7 @@ impl ThunkList {
 
     /// Whether the next [`push`](Self::push) allocates a chunk.
     pub(crate) fn next_push_allocates(&self) -> bool {
-        self.chunks.last().map_or(true, |c| c.len() == c.capacity())
+        self.chunks.last().is_none_or(|c| c.len() == c.capacity())
     }
 
     /// Appends a thunk.
