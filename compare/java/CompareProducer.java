@@ -165,6 +165,21 @@ public final class CompareProducer {
         }
     }
 
+    /** Peak RSS of this process (VmHWM), read by itself: the parent's
+     *  wait4 maxrss also counts the forking script's memory. */
+    static long vmHwmKib() {
+        try {
+            for (String l : Files.readAllLines(Paths.get("/proc/self/status"), StandardCharsets.US_ASCII)) {
+                if (l.startsWith("VmHWM:")) {
+                    return Long.parseLong(l.substring(6).replace("kB", "").trim());
+                }
+            }
+        } catch (Exception e) {
+            // fall through
+        }
+        return 0;
+    }
+
     static double processCpuSeconds() {
         try {
             String stat = new String(Files.readAllBytes(Paths.get("/proc/self/stat")), StandardCharsets.US_ASCII);
@@ -197,10 +212,10 @@ public final class CompareProducer {
             "{\"client\":\"java\",\"version\":%s,\"records\":%d,\"acked\":%d,\"failed\":%d,"
                 + "\"wall_s\":%.6f,\"p50_us\":%d,\"p99_us\":%d,\"p999_us\":%d,"
                 + "\"cpu_before_send_s\":%.3f,\"error\":%s,\"first_record_error\":%s,"
-                + "\"records_digest\":%s}",
+                + "\"records_digest\":%s,\"vm_hwm_kib\":%d}",
             json(version()), records, acked.get(), failed.get(), wallS,
             percentile(0.5), percentile(0.99), percentile(0.999),
-            cpuBeforeSend, json(error), json(firstError.get()), json(digest()));
+            cpuBeforeSend, json(error), json(firstError.get()), json(digest()), vmHwmKib());
     }
 
     void runThread(KafkaProducer<byte[], byte[]> producer, int t) {

@@ -180,7 +180,7 @@ impl RunResult {
             "{{\"client\":{},\"version\":{},\"records\":{},\"acked\":{},\"failed\":{},\
              \"wall_s\":{:.6},\"p50_us\":{},\"p99_us\":{},\"p999_us\":{},\
              \"cpu_before_send_s\":{:.3},\"error\":{},\"first_record_error\":{},\
-             \"records_digest\":{}}}",
+             \"records_digest\":{},\"vm_hwm_kib\":{}}}",
             json_string(&self.client),
             json_string(&self.version),
             self.records,
@@ -194,6 +194,7 @@ impl RunResult {
             opt(&self.error),
             opt(&self.first_record_error),
             json_string(&self.records_digest),
+            vm_hwm_kib(),
         )
     }
 }
@@ -214,6 +215,23 @@ pub fn json_string(s: &str) -> String {
     }
     out.push('"');
     out
+}
+
+/// The process's peak resident memory so far (`VmHWM` in
+/// `/proc/self/status`), in KiB; 0 where that cannot be read.
+#[must_use]
+pub fn vm_hwm_kib() -> u64 {
+    // Read by the process itself: the parent's wait4 `ru_maxrss` also
+    // counts the memory of the process that forked it (Linux keeps the
+    // high-water mark across exec), here the Python script's.
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
 }
 
 /// The process's user + system CPU seconds so far, from `/proc/self/stat`
