@@ -10,7 +10,7 @@
 //!
 //! | codec  | writes                                        | crate                      |
 //! |--------|-----------------------------------------------|----------------------------|
-//! | gzip   | one gzip member, like `java.util.zip`         | `flate2` (miniz_oxide)     |
+//! | gzip   | one gzip member, like `java.util.zip`         | `flate2` (zlib-rs backend) |
 //! | snappy | xerial stream framing, 32 KiB blocks          | `snap` (raw blocks)        |
 //! | lz4    | LZ4 frame, 64 KiB independent blocks          | `lz4_flex`                 |
 //! | zstd   | one zstd frame                                | `ruzstd`, or C `zstd` with feature `zstd-native` |
