@@ -348,6 +348,49 @@ def derive(r: dict, w: Workload) -> dict:
 # Tables
 
 
+def summary(rows: list[dict]) -> str:
+    """One compact Markdown table per broker: a row per workload, records/s
+    of each client (the range over repeats when there are several), and
+    ours against the best peer (medians, as in the full tables)."""
+    out = []
+    brokers = list(dict.fromkeys(r["broker"] for r in rows))
+    for broker in brokers:
+        brows = [r for r in rows if r["broker"] == broker]
+        clients = [c for c in dict.fromkeys(r["client"] for r in brows)]
+        out.append(f"\n#### {broker}\n")
+        out.append("| workload | " + " | ".join(f"{c} records/s" for c in clients)
+                   + " | ours / best peer | CPU per record, ours / leanest peer | ours p99 ms | peak RSS MiB ("
+                   + ", ".join(clients) + ") |")
+        out.append("|---|" + "---:|" * (len(clients) + 4))
+        for workload in dict.fromkeys(r["workload"] for r in brows):
+            group = [r for r in brows if r["workload"] == workload]
+            cells, med, rss = [], {}, []
+            for c in clients:
+                good = sorted((r for r in group if r["client"] == c and r["ok"]),
+                              key=lambda r: r["records_per_s"])
+                if not good:
+                    tried = [r for r in group if r["client"] == c]
+                    cells.append("n/a" if not tried or tried[-1].get("not_run") else status_text(tried[-1]) or "failed")
+                    rss.append("-")
+                    continue
+                lo, hi = good[0]["records_per_s"], good[-1]["records_per_s"]
+                cells.append(f"{lo:,.0f}" if len(good) == 1 or hi - lo < 0.005 * hi else f"{lo:,.0f}-{hi:,.0f}")
+                med[c] = good[(len(good) - 1) // 2]
+                rss.append(f"{med[c]['peak_rss_mib']:.0f}")
+            ours = med.get("ours")
+            peers = {c: m for c, m in med.items() if not c.startswith("ours")}
+            if ours and peers:
+                fast = max(peers, key=lambda c: peers[c]["records_per_s"])
+                lean = min(peers, key=lambda c: peers[c]["cpu_s_per_m"])
+                ratio = f"{ours['records_per_s'] / peers[fast]['records_per_s']:.2f}x ({fast})"
+                cpu = f"{ours['cpu_s_per_m'] / peers[lean]['cpu_s_per_m']:.2f}x ({lean})"
+            else:
+                ratio = cpu = "n/a"
+            p99 = f"{ours['p99_us'] / 1000:.2f}" if ours else "-"
+            out.append(f"| {workload} | " + " | ".join(cells) + f" | {ratio} | {cpu} | {p99} | {', '.join(rss)} |")
+    return "\n".join(out) + "\n"
+
+
 def status_text(row: dict) -> str:
     err = row.get("error") or ""
     if err.startswith("n/a"):
@@ -488,6 +531,8 @@ def main() -> None:
     ap.add_argument("--java-opts", default="", help="JVM options for the Java runner, e.g. '-Xmx512m'")
     ap.add_argument("--cache", type=Path, default=TARGET / "compare",
                     help="where the Java jars and classes and the results go (default target/compare)")
+    ap.add_argument("--summary", action="store_true",
+                    help="with --from-jsonl: one compact table per broker instead of one per workload")
     ap.add_argument("--out", type=Path, help="results file (.jsonl; tables go beside it as .md)")
     ap.add_argument("--no-build", action="store_true", help="use the release binaries as they are")
     ap.add_argument("--from-jsonl", type=Path, help="print the tables of an earlier results file and exit")
@@ -501,7 +546,8 @@ def main() -> None:
         if header and end:
             header["machine"]["loadavg_at_end"] = end["loadavg_at_end"]
         print(header_text(header))
-        print(tables([l for l in lines if "workload" in l]))
+        rows = [l for l in lines if "workload" in l]
+        print(summary(rows) if args.summary else tables(rows))
         return
 
     brokers_wanted = [b for b in args.brokers.split(",") if b]
@@ -590,7 +636,7 @@ def main() -> None:
         header["machine"]["loadavg_at_end"] = os.getloadavg()
         f.write(json.dumps({"finished": datetime.datetime.now().isoformat(timespec="seconds"),
                             "loadavg_at_end": header["machine"]["loadavg_at_end"]}) + "\n")
-    text = tables(rows)
+    text = "## Summary\n" + summary(rows) + "\n## Every workload\n" + tables(rows)
     print(text)
     print(f"load average at the end: {fmt_load(header['machine']['loadavg_at_end'])}")
     out.with_suffix(".md").write_text(header_text(header) + "\n" + text)
