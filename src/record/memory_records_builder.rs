@@ -289,9 +289,10 @@ impl MemoryRecordsBuilder {
         self.write_limit >= self.estimated_bytes_written() + record_size
     }
 
-    /// The estimated batch size once a record of this shape is appended
-    /// (its uncompressed size added to [`estimated_size_in_bytes`]
-    /// (Self::estimated_size_in_bytes)): what the buffer must hold.
+    /// The estimated batch size once a record of this shape is appended:
+    /// its uncompressed size added to
+    /// [`estimated_size_in_bytes`](Self::estimated_size_in_bytes), what
+    /// the buffer must hold.
     #[must_use]
     pub fn estimated_size_with(
         &self,
