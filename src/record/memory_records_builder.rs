@@ -289,6 +289,42 @@ impl MemoryRecordsBuilder {
         self.write_limit >= self.estimated_bytes_written() + record_size
     }
 
+    /// The estimated batch size once a record of this shape is appended:
+    /// its uncompressed size added to
+    /// [`estimated_size_in_bytes`](Self::estimated_size_in_bytes), what
+    /// the buffer must hold.
+    #[must_use]
+    pub fn estimated_size_with(
+        &self,
+        timestamp: i64,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        headers: &[Header],
+    ) -> usize {
+        let next_offset_delta = self.last_offset_delta.map_or(0, |d| d.wrapping_add(1));
+        let timestamp_delta = self.base_timestamp.map_or(0, |b| timestamp.wrapping_sub(b));
+        self.estimated_bytes_written()
+            + default_record::size_in_bytes(next_offset_delta, timestamp_delta, key, value, headers)
+    }
+
+    /// Makes the buffer's capacity at least `total` bytes in one step (an
+    /// uncompressed batch then never reallocates below that size; a
+    /// compressed one grows its output as the codec writes).
+    pub fn reserve_total(&mut self, total: usize) {
+        if let Sink::Plain(buf) = &mut self.sink {
+            buf.reserve_exact(total.saturating_sub(buf.len()));
+        }
+    }
+
+    /// The buffer's capacity (uncompressed batches; 0 otherwise).
+    #[must_use]
+    pub fn capacity(&self) -> usize {
+        match &self.sink {
+            Sink::Plain(buf) | Sink::Sealed(buf) => buf.capacity(),
+            _ => 0,
+        }
+    }
+
     /// Appends a record at the next offset and returns its encoded size.
     ///
     /// Fails if appends are closed, or the timestamp is negative and not -1

@@ -187,25 +187,49 @@ impl BufferPool {
         }
     }
 
-    /// [`allocate`](Self::allocate) of `size` bytes plus a charge of up to
-    /// `reserve` bytes (as [`charge`](Self::charge) takes them), granted
-    /// together so that a thread never holds one while waiting for the
-    /// other. Returns the buffer and the bytes charged: `reserve`, or what
-    /// is left of the pool beside `size` if that is less.
+    /// A buffer for a new batch: [`allocate`](Self::allocate) of `size`
+    /// bytes, except that a request below `poolable_size` takes a pooled
+    /// buffer when one is free and nobody waits (recycled buffers stay in
+    /// use rather than idle but resident; they are already counted as
+    /// taken). Returns the buffer and the bytes it counts against the pool:
+    /// `size`, or `poolable_size` for a pooled buffer.
+    pub(crate) fn allocate_batch(
+        &self,
+        size: usize,
+        max_time_to_block: Duration,
+    ) -> Result<(Vec<u8>, usize), Error> {
+        if size < self.poolable_size {
+            let mut state = self.state.lock();
+            if !state.closed && state.waiters.is_empty() {
+                if let Some(buffer) = state.free.pop_front() {
+                    return Ok((buffer, self.poolable_size));
+                }
+            }
+        }
+        Ok((self.allocate(size, max_time_to_block)?, size))
+    }
+
+    /// [`allocate_batch`](Self::allocate_batch) of `size` bytes plus a
+    /// charge of up to `reserve` bytes (as [`charge`](Self::charge) takes
+    /// them), granted together so that a thread never holds one while
+    /// waiting for the other. Returns the buffer, the bytes it counts
+    /// against the pool, and the bytes charged: `reserve`, or what is left
+    /// of the pool beside `size` if that is less.
     pub(crate) fn allocate_with_reserve(
         &self,
         size: usize,
         reserve: usize,
         max_time_to_block: Duration,
-    ) -> Result<(Vec<u8>, usize), Error> {
+    ) -> Result<(Vec<u8>, usize, usize), Error> {
         let reserve = reserve.min(self.total_memory.saturating_sub(size));
         if reserve == 0 {
-            return Ok((self.allocate(size, max_time_to_block)?, 0));
+            let (buffer, charged) = self.allocate_batch(size, max_time_to_block)?;
+            return Ok((buffer, charged, 0));
         }
         // A pooled buffer when there is one and memory beside it for the
         // reserve: batch buffers keep being recycled (a fresh buffer would
         // leave the pooled ones idle but resident).
-        if size == self.poolable_size {
+        if size <= self.poolable_size {
             let mut state = self.state.lock();
             let beside = state.non_pooled_available
                 + state.free.len().saturating_sub(1) * self.poolable_size;
@@ -213,7 +237,7 @@ impl BufferPool {
                 if let Some(buffer) = state.free.pop_front() {
                     state.free_up(reserve);
                     state.non_pooled_available -= reserve;
-                    return Ok((buffer, reserve));
+                    return Ok((buffer, self.poolable_size, reserve));
                 }
             }
         }
@@ -226,7 +250,7 @@ impl BufferPool {
         } else {
             Vec::with_capacity(size)
         };
-        Ok((buffer, reserve))
+        Ok((buffer, size, reserve))
     }
 
     /// The locked part of `allocate`.
@@ -777,7 +801,7 @@ mod tests {
     #[test]
     fn a_buffer_and_its_reserve_are_granted_together() {
         let pool = pool(1024, 128);
-        let (buffer, reserve) = pool.allocate_with_reserve(128, 300, LONG).unwrap();
+        let (buffer, _, reserve) = pool.allocate_with_reserve(128, 300, LONG).unwrap();
         assert_eq!((buffer.capacity(), reserve), (128, 300));
         assert_eq!(pool.available_memory(), 1024 - 428);
         // Not enough for both: it waits for both (here: fails at once) and
@@ -792,13 +816,13 @@ mod tests {
         pool.deallocate_with_charge(buffer, 128, reserve);
         assert_eq!(pool.available_memory(), 1024);
         // The pooled buffer is used again, with memory beside it.
-        let (again, reserve) = pool.allocate_with_reserve(128, 300, LONG).unwrap();
+        let (again, _, reserve) = pool.allocate_with_reserve(128, 300, LONG).unwrap();
         assert_eq!((again.as_ptr() as usize, reserve), (address, 300));
         assert_eq!(pool.unallocated_memory(), 1024 - 428);
         pool.deallocate_with_charge(again, 128, reserve);
         // The reserve is capped at what the pool has beside the buffer.
-        let (whole, reserve) = pool.allocate_with_reserve(100, 5_000, LONG).unwrap();
-        assert_eq!((whole.capacity(), reserve), (100, 924));
+        let (whole, charged, reserve) = pool.allocate_with_reserve(100, 5_000, LONG).unwrap();
+        assert_eq!((whole.capacity(), charged, reserve), (100, 100, 924));
         assert_eq!(pool.available_memory(), 0);
         pool.deallocate_with_charge(whole, 100, reserve);
         assert_eq!(pool.available_memory(), 1024);

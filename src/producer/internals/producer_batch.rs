@@ -21,6 +21,16 @@
 //! sender. What others must reach while the sender owns it (flush waiting,
 //! forced abort) lives in its shared [`ProduceRequestResult`].
 //!
+//! # The buffer's memory
+//!
+//! A batch made by the accumulator starts with a small buffer (a few
+//! kilobytes, or a pooled `batch.size` buffer when one is free) and is
+//! charged to the pool for what it holds, not for `batch.size` up front:
+//! before an append needs more room, the batch charges the growth (the
+//! buffer doubles, up to its write limit) without blocking. A refused
+//! growth makes the batch full, exactly like a refused callback charge
+//! below. The whole buffer charge goes back with the buffer.
+//!
 //! # Memory beyond the buffer
 //!
 //! A record appended with a callback also holds its callback's box and a
@@ -83,9 +93,10 @@ pub(crate) struct ProducerBatch {
     id: u64,
     tp: TopicPartition,
     builder: MemoryRecordsBuilder,
-    /// Bytes asked of the pool for this batch's buffer; given back on
+    /// Bytes the pool counts for this batch's buffer: what was allocated,
+    /// plus the growth charged since (see `grow_buffer`); given back on
     /// deallocation.
-    initial_capacity: usize,
+    buffer_charge: usize,
     result: Arc<ProduceRequestResult>,
     /// Callbacks of records appended so far; moved into `result` at close.
     thunks: ThunkList,
@@ -141,7 +152,7 @@ impl ProducerBatch {
             id: NEXT_BATCH_ID.fetch_add(1, Ordering::Relaxed),
             tp,
             builder,
-            initial_capacity,
+            buffer_charge: initial_capacity,
             result,
             thunks: ThunkList::default(),
             pool: None,
@@ -229,6 +240,39 @@ impl ProducerBatch {
         true
     }
 
+    /// Makes the buffer big enough for the record about to be appended,
+    /// charging the pool for the growth first (doubling, at most up to the
+    /// write limit, so a batch grows a few times in its life). Returns
+    /// `false` (nothing charged) when the pool refuses: the batch then
+    /// takes no more records. The first record is never refused (its
+    /// buffer was sized for it anyway).
+    fn grow_buffer(
+        &mut self,
+        timestamp: i64,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        headers: &[Header],
+    ) -> bool {
+        let Some(pool) = &self.pool else {
+            return true;
+        };
+        let limit = self.builder.write_limit().max(self.buffer_charge);
+        let needed = self
+            .builder
+            .estimated_size_with(timestamp, key, value, headers)
+            .min(limit);
+        if needed <= self.buffer_charge {
+            return true;
+        }
+        let target = needed.max(self.buffer_charge.saturating_mul(2)).min(limit);
+        if !pool.charge(target - self.buffer_charge, self.record_count == 0) {
+            return false;
+        }
+        self.buffer_charge = target;
+        self.builder.reserve_total(target);
+        true
+    }
+
     /// Unique id of this batch within the process.
     pub(crate) fn id(&self) -> u64 {
         self.id
@@ -257,6 +301,9 @@ impl ProducerBatch {
         now: Instant,
     ) -> Result<Option<SendFuture>, Error> {
         if self.aborted || !self.builder.has_room_for(timestamp, key, value, headers) {
+            return Ok(None);
+        }
+        if !self.grow_buffer(timestamp, key, value, headers) {
             return Ok(None);
         }
         if let Some(callback) = callback.as_ref() {
@@ -438,13 +485,14 @@ impl ProducerBatch {
     /// Takes the buffer back, for the pool, with the size to give back
     /// (the charge for callbacks, [`charged`](Self::charged), is separate).
     pub(crate) fn into_buffer(self) -> (Vec<u8>, usize) {
-        (self.builder.into_buffer(), self.initial_capacity)
+        (self.builder.into_buffer(), self.buffer_charge)
     }
 
-    /// Bytes asked of the pool for this batch.
-    #[allow(dead_code)] // metrics
-    pub(crate) fn initial_capacity(&self) -> usize {
-        self.initial_capacity
+    /// Bytes the pool counts for this batch's buffer (allocation plus
+    /// growth).
+    #[allow(dead_code)] // tests and metrics
+    pub(crate) fn buffer_charge(&self) -> usize {
+        self.buffer_charge
     }
 
     pub(crate) fn is_split_batch(&self) -> bool {

@@ -8,8 +8,10 @@
 //!                try the last batch ─▶ done
 //!    abort_on_new_batch ─▶ return "abort for new batch"
 //!    topic's appends_in_progress += 1 (once)
-//!    allocate max(batch.size, record upper bound) from the pool  (may block;
-//!      with a callback, plus an estimate of the batch's callbacks' memory)
+//!    allocate a small buffer (INITIAL_BUFFER, or the record's upper bound;
+//!      a record over batch.size: exactly its size) from the pool (may block;
+//!      with a callback, plus an estimate of the batch's callbacks' memory);
+//!      the batch charges its growth as it fills (ProducerBatch)
 //!    lock deque: if the sticky partition changed ─▶ retry (keep the buffer)
 //!                try the last batch again (someone may have made one)
 //!                else new batch with the buffer, push_back, incomplete += batch
@@ -89,11 +91,20 @@ impl Drop for AppendGuard<'_> {
     }
 }
 
+/// The buffer a new batch starts with, unless a record needs more or a
+/// pooled `batch.size` buffer is free: the batch charges the pool for
+/// more as it fills, so a batch holding one small record counts this much
+/// against `buffer.memory`, not `batch.size`.
+pub(crate) const INITIAL_BUFFER: usize = 4096;
+
 /// Memory taken from the pool for a new batch.
 struct NewBuffer {
     buffer: Vec<u8>,
-    /// Bytes asked for the buffer.
+    /// Bytes the buffer counts against the pool.
     size: usize,
+    /// The batch's write limit: `batch.size`, or the record's size if
+    /// larger.
+    limit: usize,
     /// Bytes charged beside it for the callbacks the batch will hold.
     reserve: usize,
 }
@@ -292,10 +303,9 @@ impl RecordAccumulator {
             // check, so the abort's pass over that deque sees its record.
             guard.count();
             if guard.buffer.is_none() {
-                let size = self
-                    .config
-                    .batch_size
-                    .max(estimate_size_in_bytes_upper_bound(key, value, headers));
+                let record_size = estimate_size_in_bytes_upper_bound(key, value, headers);
+                let limit = self.config.batch_size.max(record_size);
+                let size = limit.min(INITIAL_BUFFER.max(record_size));
                 log::trace!(
                     "Allocating a new {} byte message buffer for topic {} partition {} with remaining timeout {}ms",
                     size,
@@ -303,20 +313,22 @@ impl RecordAccumulator {
                     effective_partition,
                     max_time_to_block.as_millis()
                 );
-                let (buffer, reserve) = match callback.as_ref() {
-                    None => (self.pool.allocate(size, max_time_to_block)?, 0),
-                    Some(cb) => {
-                        let record_size = estimate_size_in_bytes_upper_bound(key, value, headers);
-                        self.pool.allocate_with_reserve(
-                            size,
-                            callback_reserve(cb, size, record_size),
-                            max_time_to_block,
-                        )?
+                let (buffer, size, reserve) = match callback.as_ref() {
+                    None => {
+                        let (buffer, size) = self.pool.allocate_batch(size, max_time_to_block)?;
+                        (buffer, size, 0)
                     }
+                    // The reserve is for the callbacks of a full batch.
+                    Some(cb) => self.pool.allocate_with_reserve(
+                        size,
+                        callback_reserve(cb, limit, record_size),
+                        max_time_to_block,
+                    )?,
                 };
                 guard.buffer = Some(NewBuffer {
                     buffer,
                     size,
+                    limit,
                     reserve,
                 });
                 // The allocation may have blocked.
@@ -413,6 +425,7 @@ impl RecordAccumulator {
         let Some(NewBuffer {
             buffer: buf,
             size,
+            limit,
             reserve,
         }) = buffer.take()
         else {
@@ -420,10 +433,10 @@ impl RecordAccumulator {
                 "no buffer for a new batch; this is a bug in the client".into(),
             ));
         };
-        // The write limit is the buffer's size, as Java's builder uses the
-        // buffer's capacity: a record larger than batch.size gets a batch of
-        // its own size.
-        let builder = match MemoryRecordsBuilder::new(buf, self.config.compression, size) {
+        // The write limit is batch.size, or, as Java's builder uses the
+        // buffer's capacity, the record's size when larger: such a record
+        // gets a batch of its own size. The buffer may start smaller.
+        let builder = match MemoryRecordsBuilder::new(buf, self.config.compression, limit) {
             Ok(b) => b,
             Err(e) => {
                 // The codec was checked at construction; give the memory back.

@@ -51,6 +51,8 @@ pub(crate) mod ready_drain;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_buffer_growth;
+#[cfg(test)]
 mod tests_compression_ratio;
 #[cfg(test)]
 mod tests_concurrency;
