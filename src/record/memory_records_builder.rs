@@ -33,8 +33,9 @@ const COMPRESSION_RATE_ESTIMATION_FACTOR: f32 = 1.05;
 enum Sink {
     /// Uncompressed: records go straight into the buffer.
     Plain(Vec<u8>),
-    /// Compressed: records go through the codec into the buffer.
-    Compressed(CompressingWriter),
+    /// Compressed: records go through the codec into the buffer (boxed: a
+    /// codec's state is hundreds of bytes, the other variants a `Vec`).
+    Compressed(Box<CompressingWriter>),
     /// Closed for appends; the buffer holds the finished records section.
     Sealed(Vec<u8>),
     /// Transient state while switching, never observed.
@@ -85,7 +86,7 @@ impl MemoryRecordsBuilder {
         buffer.clear();
         buffer.resize(RECORD_BATCH_OVERHEAD, 0);
         let sink = match CompressingWriter::new(compression, buffer) {
-            Ok(w) => Sink::Compressed(w),
+            Ok(w) => Sink::Compressed(Box::new(w)),
             Err(buffer) => Sink::Plain(buffer),
         };
         Ok(MemoryRecordsBuilder {
