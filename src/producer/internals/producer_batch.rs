@@ -257,6 +257,11 @@ impl ProducerBatch {
             return true;
         };
         let limit = self.builder.write_limit().max(self.buffer_charge);
+        if self.buffer_charge >= limit {
+            // Fully grown (or a pooled full-size buffer): nothing to charge,
+            // so skip sizing the record a second time on the append path.
+            return true;
+        }
         let needed = self
             .builder
             .estimated_size_with(timestamp, key, value, headers)
