@@ -141,17 +141,6 @@ fn mock_cluster_scenario_gzip_with_faults() {
 // mock deduplicates resent batches as Kafka does, where librdkafka's
 // appends them again (there the check tolerates identical copies).
 
-/// Short backoffs, so a broker that is back is found quickly.
-fn fault_config(scenario: &Scenario) -> kafka_producer::producer::ProducerConfigBuilder {
-    scenario
-        .config()
-        .retry_backoff_ms(10)
-        .reconnect_backoff_ms(10)
-        .reconnect_backoff_max_ms(100)
-        .batch_size(2048)
-        .linger_ms(20)
-}
-
 #[test]
 fn mock_cluster_brokers_down_and_up_while_producing() {
     // Broker 1 down from the start (its partitions move on), back and
@@ -185,7 +174,7 @@ fn mock_cluster_brokers_down_and_up_while_producing() {
         std::thread::sleep(Duration::from_millis(300));
         cluster.broker_up(3).expect("broker 3 up");
     };
-    scenario.run_during(fault_config(&scenario), during, |topic, partitions, _| {
+    scenario.run_during(scenario.fault_config(), during, |topic, partitions, _| {
         read_mock(&cluster, topic, partitions)
     });
 }
@@ -206,7 +195,8 @@ fn mock_cluster_round_trip_time_above_the_request_timeout_then_normal() {
     scenario.seed ^= 0x0510;
     // Batches answered as duplicates report their stored max timestamp.
     scenario.ack_timestamp = AckTimestamp::CreateTimeOrBatchMax;
-    let config = fault_config(&scenario)
+    let config = scenario
+        .fault_config()
         .request_timeout_ms(500)
         .delivery_timeout_ms(60_000);
     let during = || {

@@ -178,17 +178,6 @@ fn read_with_duplicates(
     read_back(bootstrap, topic, partitions, stored as usize, TIMEOUT)
 }
 
-/// Short backoffs, so a broker that is back is found quickly.
-fn fault_config(scenario: &Scenario) -> kafka_producer::producer::ProducerConfigBuilder {
-    scenario
-        .config()
-        .retry_backoff_ms(10)
-        .reconnect_backoff_ms(10)
-        .reconnect_backoff_max_ms(100)
-        .batch_size(2048)
-        .linger_ms(20)
-}
-
 #[test]
 fn rdkafka_mock_broker_down_and_up_while_producing() {
     // Broker 1 is down when the producer starts: the records of its
@@ -210,7 +199,7 @@ fn rdkafka_mock_broker_down_and_up_while_producing() {
         cluster.broker_up(3).expect("broker 3 up");
     };
     scenario.run_during(
-        fault_config(&scenario),
+        scenario.fault_config(),
         during,
         |topic, partitions, count| read_with_duplicates(&bootstrap, topic, partitions, count),
     );
@@ -248,7 +237,7 @@ fn rdkafka_mock_leadership_moves_off_a_downed_broker() {
         cluster.broker_up(1).expect("broker 1 up");
     };
     scenario.run_during(
-        fault_config(&scenario),
+        scenario.fault_config(),
         during,
         |topic, partitions, count| read_with_duplicates(&bootstrap, topic, partitions, count),
     );
@@ -265,7 +254,8 @@ fn rdkafka_mock_round_trip_time_above_the_request_timeout_then_normal() {
     let cluster = mock.cluster();
     let scenario = fault_scenario("rdkafka-mock-slow", &mock, 0x0510);
     let bootstrap = mock.bootstrap().to_owned();
-    let config = fault_config(&scenario)
+    let config = scenario
+        .fault_config()
         .request_timeout_ms(500)
         .delivery_timeout_ms(60_000);
     let during = || {

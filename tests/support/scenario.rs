@@ -291,6 +291,17 @@ impl Scenario {
             .client_id(&format!("e2e-{}", self.label))
     }
 
+    /// [`Scenario::config`] with short backoffs and small batches, for the
+    /// fault scenarios: a broker that is back is found quickly.
+    pub fn fault_config(&self) -> ProducerConfigBuilder {
+        self.config()
+            .retry_backoff_ms(10)
+            .reconnect_backoff_ms(10)
+            .reconnect_backoff_max_ms(100)
+            .batch_size(2048)
+            .linger_ms(20)
+    }
+
     /// Sends the plan through one producer built from `config`, shared by
     /// [`Scenario::threads`] threads, and closes it.
     pub fn send(&self, config: ProducerConfigBuilder) -> Sent {
