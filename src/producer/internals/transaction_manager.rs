@@ -109,9 +109,17 @@ struct PartitionEntry {
     last_acked_sequence: i32,
     last_acked_offset: Option<i64>,
     /// In-flight batches (drained, not completed: in a request or back in
-    /// the accumulator for a retry) in Java's order; the value is the
-    /// record count.
-    in_flight: BTreeMap<BatchKey, i32>,
+    /// the accumulator for a retry) in Java's order.
+    in_flight: BTreeMap<BatchKey, InFlight>,
+}
+
+/// One in-flight batch of a [`PartitionEntry`].
+#[derive(Debug, Clone, Copy)]
+struct InFlight {
+    /// Its record count.
+    records: i32,
+    /// Whether it came back for a retry: the broker may hold it already.
+    retried: bool,
 }
 
 impl PartitionEntry {
@@ -136,7 +144,7 @@ impl PartitionEntry {
     ) {
         let mut sequence = 0;
         let mut rewritten = BTreeMap::new();
-        for (&from, &count) in &self.in_flight {
+        for (&from, &batch) in &self.in_flight {
             let to = (producer, sequence);
             log::info!(
                 "Resetting sequence number of batch with current sequence {} for partition {} to {}",
@@ -149,8 +157,8 @@ impl PartitionEntry {
                 from,
                 to,
             });
-            rewritten.insert(to, count);
-            sequence = increment_sequence(sequence, count);
+            rewritten.insert(to, batch);
+            sequence = increment_sequence(sequence, batch.records);
         }
         self.in_flight = rewritten;
         self.producer_id_and_epoch = producer;
@@ -488,8 +496,44 @@ impl TransactionManager {
             .lock()
             .entry(batch.topic_partition())
             .in_flight
-            .insert(batch_key(batch), batch.record_count());
+            .insert(
+                batch_key(batch),
+                InFlight {
+                    records: batch.record_count(),
+                    retried: false,
+                },
+            );
         Ok(())
+    }
+
+    /// Notes that an in-flight batch came back to the accumulator for a
+    /// retry (see [`has_retried_batches`](Self::has_retried_batches)).
+    pub(crate) fn mark_retried(&self, batch: &ProducerBatch) {
+        let mut s = self.state.lock();
+        if let Some(b) = s
+            .partitions
+            .get_mut(batch.topic_partition())
+            .and_then(|e| e.in_flight.get_mut(&batch_key(batch)))
+        {
+            b.retried = true;
+        }
+    }
+
+    /// Whether one of `tp`'s in-flight batches is being retried. No new
+    /// batch is drained for the partition meanwhile (not in Java, which
+    /// drains new batches behind a retry): the broker keeps only the last
+    /// five batches of a producer per partition to recognise a resend, and
+    /// a retry that was written before its answer got lost must still be
+    /// among them when it comes back, or it is refused as
+    /// `OUT_OF_ORDER_SEQUENCE_NUMBER` until its delivery timeout although
+    /// it is in the log. With at most five requests in flight the batches
+    /// written behind it are at most four.
+    pub(crate) fn has_retried_batches(&self, tp: &TopicPartition) -> bool {
+        self.state
+            .lock()
+            .partitions
+            .get(tp)
+            .is_some_and(|e| e.in_flight.values().any(|b| b.retried))
     }
 
     /// Stops tracking a batch (completed, failed for good, or split).

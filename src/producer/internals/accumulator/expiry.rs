@@ -172,6 +172,7 @@ impl RecordAccumulator {
                 batch
             );
         } else if let Some(tm) = &self.transaction_manager {
+            tm.mark_retried(&batch);
             if !tm.has_inflight_batches(batch.topic_partition()) {
                 log::error!(
                     "We are re-enqueueing a batch which is not tracked as part of the in flight requests. batch.topicPartition: {}; batch.baseSequence: {}",

@@ -445,6 +445,11 @@ impl RecordAccumulator {
                 // sent): wait until it is resolved.
                 return true;
             }
+            if tm.has_retried_batches(tp) {
+                // Not in Java: a batch is being retried, which the broker
+                // must still be able to recognise as a duplicate.
+                return true;
+            }
         }
         // A retried batch (it has a sequence) goes only when it is the
         // first in flight: retries are sent one at a time, in order.
