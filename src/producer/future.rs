@@ -29,6 +29,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
+use smallbox::space::S4;
+use smallbox::{smallbox, SmallBox};
 
 use crate::common::TopicPartition;
 use crate::error::Error;
@@ -38,7 +40,43 @@ use crate::util::clock::Clock;
 
 /// A send callback: called once, on the network thread, with the record's
 /// metadata or the error that failed it.
-pub(crate) type RecordCallback = Box<dyn FnOnce(Result<RecordMetadata, Error>) + Send + 'static>;
+///
+/// A closure of up to four words (its captures and a flag) is stored in
+/// place, without an allocation: the caller thread would allocate it and
+/// the network thread free it, one allocation per record handed between
+/// two threads, which costs more than the rest of the callback's path when
+/// the two threads run on distant cores (see docs/performance.md). Larger
+/// closures are boxed.
+pub(crate) struct RecordCallback(SmallBox<dyn FnMut(Result<RecordMetadata, Error>) + Send, S4>);
+
+impl RecordCallback {
+    /// Wraps `f`, in place if it is small enough.
+    pub(crate) fn new(f: impl FnOnce(Result<RecordMetadata, Error>) + Send + 'static) -> Self {
+        // `FnMut` over an `Option`: a `dyn FnOnce` cannot be called out of
+        // a `SmallBox`, and `call` consumes the callback, so it runs once.
+        let mut f = Some(f);
+        RecordCallback(smallbox!(move |result| {
+            if let Some(f) = f.take() {
+                f(result);
+            }
+        }))
+    }
+
+    /// Runs the callback.
+    pub(crate) fn call(mut self, result: Result<RecordMetadata, Error>) {
+        (self.0)(result);
+    }
+
+    /// Heap bytes the callback holds, with the allocator's overhead: none
+    /// when stored in place. What its captures point to is not seen.
+    pub(crate) fn heap_cost(&self) -> usize {
+        if self.0.is_heap() {
+            allocation_cost(std::mem::size_of_val(&*self.0))
+        } else {
+            0
+        }
+    }
+}
 
 /// A callback waiting for its batch, with what it needs to build the
 /// record's metadata (Java `Thunk`). Only records sent with a callback
@@ -76,10 +114,10 @@ pub(crate) const THUNK_CHUNK_COST: usize =
     allocation_cost(THUNK_CHUNK * std::mem::size_of::<Thunk>())
         + 2 * std::mem::size_of::<Vec<Thunk>>();
 
-/// Memory a boxed callback holds (its captures), with the allocator's
-/// overhead. What the captures point to is not seen.
+/// Memory a callback holds outside its thunk (its captures, when boxed),
+/// with the allocator's overhead. What the captures point to is not seen.
 pub(crate) fn callback_cost(callback: &RecordCallback) -> usize {
-    allocation_cost(std::mem::size_of_val(&**callback))
+    callback.heap_cost()
 }
 
 /// The callbacks of a batch, in append order: chunks of [`THUNK_CHUNK`]
@@ -390,7 +428,7 @@ impl ProduceRequestResult {
             // A panicking callback must not keep the other records' callbacks
             // from running nor their futures from waking (Java catches and
             // logs exceptions from callbacks too).
-            if catch_unwind(AssertUnwindSafe(move || callback(result))).is_err() {
+            if catch_unwind(AssertUnwindSafe(move || callback.call(result))).is_err() {
                 log::error!(
                     "error executing user-provided callback on message for topic-partition '{}'",
                     self.tp
@@ -688,7 +726,7 @@ mod tests {
             timestamp: 1000 + i64::from(index),
             key_size: 1,
             value_size: 2,
-            callback: Box::new(move |r| log.lock().push((index, r))),
+            callback: RecordCallback::new(move |r| log.lock().push((index, r))),
         }
     }
 
@@ -785,7 +823,7 @@ mod tests {
             timestamp: 0,
             key_size: -1,
             value_size: -1,
-            callback: Box::new(move |_| {
+            callback: RecordCallback::new(move |_| {
                 r2.fetch_add(1, Ordering::SeqCst);
             }),
         }]));
@@ -852,7 +890,7 @@ mod tests {
                 timestamp: 0,
                 key_size: -1,
                 value_size: -1,
-                callback: Box::new(|_| panic!("user bug")),
+                callback: RecordCallback::new(|_| panic!("user bug")),
             },
             thunk(1, &log),
         ]));
@@ -950,7 +988,10 @@ mod tests {
         assert_eq!(allocation_cost(1), 32);
         assert_eq!(allocation_cost(24), 32);
         assert_eq!(allocation_cost(25), 48);
-        assert_eq!(THUNK_CHUNK_COST, 32 * 40 + 16 + 48);
+        // A thunk: index, timestamp, key and value sizes, and the callback
+        // with its four words in place.
+        assert_eq!(std::mem::size_of::<Thunk>(), 72);
+        assert_eq!(THUNK_CHUNK_COST, 32 * 72 + 16 + 48);
     }
 
     #[test]

@@ -412,20 +412,7 @@ impl<K: 'static, V: 'static> KafkaProducer<K, V> {
         record: ProducerRecord<K, V>,
         callback: impl FnOnce(Result<RecordMetadata, Error>) + Send + 'static,
     ) -> Result<SendFuture> {
-        self.send_inner(record, Some(Box::new(callback)))
-    }
-
-    /// [`send_with_callback`](Self::send_with_callback) with a callback
-    /// that is already boxed (the tools'), so that it is not boxed twice:
-    /// one allocation per record fewer, and less memory per record waiting
-    /// in a batch.
-    #[allow(dead_code)] // used by the tools
-    pub(crate) fn send_with_boxed_callback(
-        &self,
-        record: ProducerRecord<K, V>,
-        callback: RecordCallback,
-    ) -> Result<SendFuture> {
-        self.send_inner(record, Some(callback))
+        self.send_inner(record, Some(RecordCallback::new(callback)))
     }
 
     fn send_inner(
@@ -458,7 +445,7 @@ impl<K: 'static, V: 'static> KafkaProducer<K, V> {
             self.client_id
         );
         if let Some(cb) = callback.take() {
-            cb(Err(error.clone()));
+            cb.call(Err(error.clone()));
         }
         error
     }
@@ -477,19 +464,21 @@ impl<K: 'static, V: 'static> KafkaProducer<K, V> {
         let interceptors = Arc::clone(&self.interceptors);
         let topic: Arc<str> = Arc::from(topic);
         let partition = Arc::clone(partition);
-        Some(Box::new(move |result: Result<RecordMetadata, Error>| {
-            match &result {
-                Ok(metadata) => interceptors.on_acknowledgement(metadata, None),
-                Err(error) => {
-                    let tp = TopicPartition::new(topic, partition.load(Ordering::SeqCst));
-                    let metadata = RecordMetadata::new(tp, -1, 0, NO_TIMESTAMP, -1, -1);
-                    interceptors.on_acknowledgement(&metadata, Some(error));
+        Some(RecordCallback::new(
+            move |result: Result<RecordMetadata, Error>| {
+                match &result {
+                    Ok(metadata) => interceptors.on_acknowledgement(metadata, None),
+                    Err(error) => {
+                        let tp = TopicPartition::new(topic, partition.load(Ordering::SeqCst));
+                        let metadata = RecordMetadata::new(tp, -1, 0, NO_TIMESTAMP, -1, -1);
+                        interceptors.on_acknowledgement(&metadata, Some(error));
+                    }
                 }
-            }
-            if let Some(user) = user {
-                user(result);
-            }
-        }))
+                if let Some(user) = user {
+                    user.call(result);
+                }
+            },
+        ))
     }
 
     /// Java `doSend`, up to the append.

@@ -736,7 +736,7 @@ mod tests {
         b.try_append(0, None, Some(b"x"), &[], &mut none, now)
             .unwrap()
             .unwrap();
-        let mut cb: Option<RecordCallback> = Some(Box::new(|_| {}));
+        let mut cb: Option<RecordCallback> = Some(RecordCallback::new(|_| {}));
         assert!(b
             .try_append(0, None, Some(b"x"), &[], &mut cb, now)
             .unwrap()
@@ -752,7 +752,8 @@ mod tests {
         let seen: Arc<Mutex<Vec<RecordMetadata>>> = Arc::default();
         for i in 0..5i64 {
             let s = seen.clone();
-            let mut cb: Option<RecordCallback> = Some(Box::new(move |r| s.lock().push(r.unwrap())));
+            let mut cb: Option<RecordCallback> =
+                Some(RecordCallback::new(move |r| s.lock().push(r.unwrap())));
             b.try_append(1000 + i, Some(b"k"), None, &[], &mut cb, now)
                 .unwrap()
                 .unwrap();

@@ -176,7 +176,7 @@ fn rule23_batch_buffer_is_max_of_batch_size_and_record_upper_bound() {
 fn rule24_record_larger_than_buffer_memory_is_rejected_without_a_batch() {
     let f = Fixture::with(config(), 4 * BATCH, None);
     let huge = vec![0u8; 8 * BATCH];
-    let mut cb: Option<RecordCallback> = Some(Box::new(|_| {}));
+    let mut cb: Option<RecordCallback> = Some(RecordCallback::new(|_| {}));
     let err = f.append_with(&tp(0), &huge, &mut cb).unwrap_err();
     assert!(
         matches!(err, Error::Other(ref m) if m.contains("hard limit")),
@@ -262,7 +262,7 @@ fn rule27_pool_exhaustion_blocks_then_times_out_and_makes_everything_ready() {
 
     // With no time to wait, the append fails with the pool's error and
     // leaves nothing behind.
-    let mut cb: Option<RecordCallback> = Some(Box::new(|_| {}));
+    let mut cb: Option<RecordCallback> = Some(RecordCallback::new(|_| {}));
     let err = f
         .acc
         .append(
@@ -371,7 +371,7 @@ fn rule44_appends_after_close_fail_and_ready_sends_everything() {
         f.acc.ready(&f.cluster, f.clock.now()).ready_nodes,
         f.nodes(&[1])
     );
-    let mut cb: Option<RecordCallback> = Some(Box::new(|_| {}));
+    let mut cb: Option<RecordCallback> = Some(RecordCallback::new(|_| {}));
     match f.append_with(&tp(0), VALUE, &mut cb) {
         Err(Error::Closed(m)) => assert_eq!(m, "Producer closed while send in progress"),
         other => panic!("{other:?}"),
@@ -392,7 +392,7 @@ fn rule44_forced_close_fails_queued_and_in_flight_batches_exactly_once() {
     for p in 0..4 {
         for _ in 0..3 {
             let c = calls.clone();
-            let mut cb: Option<RecordCallback> = Some(Box::new(move |r| {
+            let mut cb: Option<RecordCallback> = Some(RecordCallback::new(move |r| {
                 assert!(matches!(r, Err(Error::Closed(_))));
                 c.fetch_add(1, Ordering::SeqCst);
             }));
@@ -509,7 +509,7 @@ fn rule46_unkeyed_records_stick_to_an_available_partition_until_the_batch_fills(
 #[test]
 fn abort_on_new_batch_returns_without_appending() {
     let f = Fixture::new();
-    let mut cb: Option<RecordCallback> = Some(Box::new(|_| {}));
+    let mut cb: Option<RecordCallback> = Some(RecordCallback::new(|_| {}));
     let r = f
         .acc
         .append(
@@ -558,7 +558,7 @@ fn futures_resolve_once_with_base_plus_index_and_callbacks_in_order() {
     let mut futures = Vec::new();
     for i in 0..20usize {
         let o = order.clone();
-        let mut cb: Option<RecordCallback> = Some(Box::new(move |r| {
+        let mut cb: Option<RecordCallback> = Some(RecordCallback::new(move |r| {
             o.lock().push((i, r.unwrap().offset()));
         }));
         futures.push(

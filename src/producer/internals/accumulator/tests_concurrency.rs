@@ -105,7 +105,7 @@ fn appenders_and_sender_agree_on_every_record() {
                         _ => (None, RecordMetadata::UNKNOWN_PARTITION),
                     };
                     let (calls, results) = (calls.clone(), results.clone());
-                    let mut cb: Option<RecordCallback> = Some(Box::new(move |r| {
+                    let mut cb: Option<RecordCallback> = Some(RecordCallback::new(move |r| {
                         calls[id].fetch_add(1, Ordering::SeqCst);
                         results.lock().insert(id, r);
                     }));

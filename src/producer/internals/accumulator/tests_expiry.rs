@@ -145,7 +145,7 @@ fn abort_undrained_batches_fails_only_batches_not_yet_sent() {
     f.acc.reenqueue(retried, f.clock.now());
     let failed = Arc::new(AtomicUsize::new(0));
     let c = failed.clone();
-    let mut cb: Option<RecordCallback> = Some(Box::new(move |r| {
+    let mut cb: Option<RecordCallback> = Some(RecordCallback::new(move |r| {
         assert!(matches!(r, Err(Error::Other(_))));
         c.fetch_add(1, Ordering::SeqCst);
     }));

@@ -109,7 +109,7 @@ type Outcomes = Arc<Mutex<Vec<Result<RecordMetadata, Error>>>>;
 
 fn append(f: &Fixture, topic: &str, partition: i32, outcomes: &Outcomes) {
     let o = Arc::clone(outcomes);
-    let mut callback: Option<RecordCallback> = Some(Box::new(move |r| o.lock().push(r)));
+    let mut callback: Option<RecordCallback> = Some(RecordCallback::new(move |r| o.lock().push(r)));
     f.accumulator
         .append(
             topic,

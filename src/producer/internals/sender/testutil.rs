@@ -206,7 +206,7 @@ impl Fx {
         let outcomes = Arc::clone(&self.outcomes);
         let v = value.to_vec();
         let mut callback: Option<RecordCallback> =
-            Some(Box::new(move |r| outcomes.lock().push((v, r))));
+            Some(RecordCallback::new(move |r| outcomes.lock().push((v, r))));
         self.accumulator
             .append(
                 "t",
