@@ -415,6 +415,17 @@ impl<K: 'static, V: 'static> KafkaProducer<K, V> {
         self.send_inner(record, Some(RecordCallback::new(callback)))
     }
 
+    /// [`send_with_callback`](Self::send_with_callback) with a callback
+    /// already wrapped (the tools').
+    #[allow(dead_code)] // used by the tools
+    pub(crate) fn send_with_record_callback(
+        &self,
+        record: ProducerRecord<K, V>,
+        callback: RecordCallback,
+    ) -> Result<SendFuture> {
+        self.send_inner(record, Some(callback))
+    }
+
     fn send_inner(
         &self,
         record: ProducerRecord<K, V>,

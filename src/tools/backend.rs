@@ -10,14 +10,40 @@
 use std::fmt;
 
 use crate::error::Error;
+use crate::producer::future::RecordCallback;
 use crate::producer::{ProducerConfig, RecordMetadata};
 
 use super::line_reader::ByteRecord;
 use super::perf::EmbeddedOptions;
 
 /// The callback of one send: runs exactly once, with the record's metadata
-/// or the error that failed it.
-pub type SendCallback = Box<dyn FnOnce(Result<RecordMetadata, Error>) + Send + 'static>;
+/// or the error that failed it. A closure whose captures fit in four words
+/// is kept in place, as the producer keeps its callbacks, so a tool sending
+/// millions of records does not allocate a box for each.
+pub struct SendCallback(RecordCallback);
+
+impl SendCallback {
+    /// Wraps `f`.
+    pub fn new(f: impl FnOnce(Result<RecordMetadata, Error>) + Send + 'static) -> Self {
+        SendCallback(RecordCallback::new(f))
+    }
+
+    /// Runs the callback.
+    pub fn call(self, result: Result<RecordMetadata, Error>) {
+        self.0.call(result);
+    }
+
+    /// The producer's form of it.
+    pub(crate) fn into_record_callback(self) -> RecordCallback {
+        self.0
+    }
+}
+
+impl fmt::Debug for SendCallback {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SendCallback")
+    }
+}
 
 /// The part of a producer the tools use.
 pub trait ToolProducer: Send + Sync {

@@ -19,7 +19,7 @@ use std::io::BufRead;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use super::backend::{ensure_bootstrap, Backend, ToolProducer};
+use super::backend::{ensure_bootstrap, Backend, SendCallback, ToolProducer};
 use super::cli::{Output, Parsed};
 use super::console::{ConsoleOptions, USAGE};
 use super::line_reader::LineMessageReader;
@@ -127,7 +127,7 @@ pub fn run<R: BufRead>(
             let (tx, rx) = crossbeam_channel::bounded(1);
             producer.send(
                 record,
-                Box::new(move |result| {
+                SendCallback::new(move |result| {
                     // The receiver waits below; it cannot be gone.
                     let _ = tx.send(result);
                 }),
@@ -150,7 +150,7 @@ pub fn run<R: BufRead>(
             let (acked, failed, stderr) = (acked.clone(), failed.clone(), stderr.clone());
             producer.send(
                 record,
-                Box::new(move |result| match result {
+                SendCallback::new(move |result| match result {
                     Ok(_) => {
                         acked.fetch_add(1, Ordering::Relaxed);
                     }

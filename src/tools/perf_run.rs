@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
-use super::backend::{ensure_bootstrap, Backend, ToolProducer};
+use super::backend::{ensure_bootstrap, Backend, SendCallback, ToolProducer};
 use super::cli::{Output, Parsed};
 use super::java::{format_fixed, SplittableRandom};
 use super::perf::{read_payload_file, PayloadSource, PerfOptions, USAGE};
@@ -138,7 +138,7 @@ pub fn run(
         let (s, steady_stats) = (shared.clone(), steady.clone());
         producer.send(
             record,
-            Box::new(move |result| {
+            SendCallback::new(move |result| {
                 let now = s.now_ms();
                 let latency = i32::try_from(now - send_start).unwrap_or(i32::MAX);
                 match result {

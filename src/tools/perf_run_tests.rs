@@ -38,7 +38,7 @@ struct ClockedProducer {
 impl ClockedProducer {
     fn complete_oldest(&self) {
         let cb = self.pending.lock().remove(0);
-        cb(Ok(crate::producer::RecordMetadata::new(
+        cb.call(Ok(crate::producer::RecordMetadata::new(
             crate::common::TopicPartition::new("t", 0),
             0,
             0,

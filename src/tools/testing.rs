@@ -53,8 +53,8 @@ impl ScriptedProducer {
 
     fn complete(&self, n: u64, record: &ByteRecord, cb: SendCallback) {
         match (self.fail)(n, record) {
-            Some(e) => cb(Err(e)),
-            None => cb(Ok(RecordMetadata::new(
+            Some(e) => cb.call(Err(e)),
+            None => cb.call(Ok(RecordMetadata::new(
                 TopicPartition::new(record.topic(), 0),
                 i64::try_from(n).unwrap_or(i64::MAX) - 1,
                 0,

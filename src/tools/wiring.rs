@@ -12,7 +12,7 @@ impl ToolProducer for KafkaProducer<Vec<u8>, Vec<u8>> {
     fn send(&self, record: ByteRecord, callback: SendCallback) {
         // The callback runs exactly once, also when the send fails at once,
         // so the returned result adds nothing.
-        let _ = self.send_with_callback(record, callback);
+        let _ = self.send_with_record_callback(record, callback.into_record_callback());
     }
 
     fn flush(&self) -> Result<(), Error> {
