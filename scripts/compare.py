@@ -319,8 +319,14 @@ def core_rtt(round_trips: int) -> float | None:
     try:
         p = subprocess.run([str(PROBE), "--round-trips", str(round_trips)], stdin=subprocess.DEVNULL,
                            capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        log(f"  core-to-core probe failed: {e}")
+        return None
+    try:
         return float(json.loads(p.stdout.strip().splitlines()[-1])["core_rtt_ns"])
-    except (OSError, subprocess.TimeoutExpired, ValueError, KeyError, IndexError, TypeError):
+    except (ValueError, KeyError, IndexError, TypeError):
+        tail = " | ".join(p.stderr.strip().splitlines()[-2:])
+        log(f"  core-to-core probe failed (exit {p.returncode}): {tail or p.stdout.strip()[:200]}")
         return None
 
 

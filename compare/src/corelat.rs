@@ -30,6 +30,11 @@ use kafka_producer::util::clock::Clock;
 /// has started and both threads run on their CPUs when timing begins.
 const WARM_UP_ROUND_TRIPS: u64 = 10_000;
 
+/// The warm-up's share of the time budget at most (1 / this): on a busy
+/// machine the warm-up ends early and the timed round trips still get
+/// most of the budget.
+const WARM_UP_BUDGET_DIVISOR: u32 = 10;
+
 /// Round trips between two looks at the clock for the time budget: reading
 /// the clock costs about as much as a near round trip, so it is read
 /// rarely enough not to show in the mean.
@@ -70,7 +75,10 @@ impl Probe {
 /// Runs up to `round_trips` timed round trips between this thread and a
 /// second one, stopping early (at a multiple of 1,024) once `budget` has
 /// passed since the start, warm-up included, so that a busy machine cannot
-/// make the probe run for long.
+/// make the probe run for long. The warm-up (10,000 round trips) takes at
+/// most a tenth of the budget, and the first chunk of timed round trips
+/// runs whatever the time: a non-zero budget always times at least 1,024
+/// round trips (or `round_trips`, if fewer).
 ///
 /// Where the two threads run is the scheduler's choice; on a machine with
 /// two or more idle CPUs it puts two spinning threads on two CPUs, so the
@@ -81,15 +89,16 @@ pub fn probe(round_trips: u64, budget: Duration, clock: &dyn Clock) -> Probe {
     thread::scope(|scope| {
         scope.spawn(|| respond(&flag));
         let begin = clock.now();
-        let over_budget = || clock.now().saturating_duration_since(begin) >= budget;
+        let spent = |limit: Duration| clock.now().saturating_duration_since(begin) >= limit;
+        let warm_up_budget = budget / WARM_UP_BUDGET_DIVISOR;
         let mut next = 0;
-        while next < WARM_UP_ROUND_TRIPS && !over_budget() {
+        while next < WARM_UP_ROUND_TRIPS && !spent(warm_up_budget) {
             next = run_chunk(&flag, next, WARM_UP_ROUND_TRIPS);
         }
         let first = next;
         let start = clock.now();
         let end = first.saturating_add(round_trips);
-        while next < end && !over_budget() {
+        while next < end && !budget.is_zero() && (next == first || !spent(budget)) {
             next = run_chunk(&flag, next, end);
         }
         let elapsed = clock.now().saturating_duration_since(start);
@@ -161,6 +170,32 @@ mod tests {
         let p = probe(1_000_000, Duration::ZERO, &MockClock::new(0));
         assert_eq!(p.round_trips, 0);
         assert_eq!(p.round_trip_ns(), 0.0);
+    }
+
+    /// A clock that moves one second on every look.
+    #[derive(Debug)]
+    struct Ticking(MockClock);
+
+    impl Clock for Ticking {
+        fn now(&self) -> std::time::Instant {
+            self.0.advance(Duration::from_secs(1));
+            self.0.now()
+        }
+        fn wall_clock_ms(&self) -> i64 {
+            self.0.wall_clock_ms()
+        }
+    }
+
+    #[test]
+    fn a_budget_spent_in_the_warm_up_still_times_one_chunk() {
+        let p = probe(
+            1_000_000,
+            Duration::from_millis(10),
+            &Ticking(MockClock::new(0)),
+        );
+        assert_eq!(p.round_trips, CHUNK);
+        let p = probe(100, Duration::from_millis(10), &Ticking(MockClock::new(0)));
+        assert_eq!(p.round_trips, 100);
     }
 
     #[test]
