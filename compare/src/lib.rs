@@ -2,7 +2,8 @@
 //! same way: the command line ([`args`]), the records ([`payload`]), the
 //! latency histogram ([`histogram`]), the sending loop and the one-line
 //! JSON result ([`driver`]), and Java's producer keys in librdkafka's terms
-//! ([`mapping`]).
+//! ([`mapping`]); and the core-to-core latency probe ([`corelat`]) that
+//! tells which placement of the vCPUs a run had.
 //!
 //! Each client is one binary in `src/bin/` that implements
 //! [`driver::Client`] and calls [`driver::main`]; the Java runner in
@@ -23,6 +24,7 @@
 #![deny(missing_docs)]
 
 pub mod args;
+pub mod corelat;
 pub mod driver;
 pub mod histogram;
 pub mod mapping;
