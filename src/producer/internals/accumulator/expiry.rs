@@ -50,7 +50,13 @@ impl RecordAccumulator {
     /// fails them and deallocates them.
     pub(crate) fn expired_batches(&self, now: Instant) -> Vec<ProducerBatch> {
         let mut expired = Vec::new();
+        // Every deque of every topic, found by iterating the maps; empty
+        // ones are skipped unlocked (a stale hint is harmless: a batch
+        // appended meanwhile is new, and the next poll sees it).
         self.for_each_deque(|dq| {
+            if dq.looks_empty() {
+                return;
+            }
             let mut dq = dq.lock();
             // In sending order: once a batch is not expired, the ones
             // behind it, created later, are not either.

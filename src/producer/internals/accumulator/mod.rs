@@ -62,6 +62,8 @@ mod tests_expiry;
 mod tests_memory;
 #[cfg(test)]
 mod tests_ready_drain;
+#[cfg(test)]
+mod tests_scan_hints;
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -70,9 +72,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use parking_lot::{Mutex, RwLock};
+use parking_lot::{Mutex, MutexGuard, RwLock};
 
-use crate::common::{Cluster, TopicPartition};
+use crate::common::{PartitionInfo, TopicPartition};
 use crate::error::Error;
 use crate::producer::future::ProduceRequestResult;
 use crate::producer::internals::buffer_pool::BufferPool;
@@ -126,13 +128,151 @@ impl AccumulatorConfig {
     }
 }
 
-/// One partition's queue of batches.
-pub(crate) type Deque = Mutex<VecDeque<ProducerBatch>>;
+/// One partition's queue of batches, with a count of them that the
+/// network thread reads without the lock.
+///
+/// # The emptiness hint
+///
+/// Most of the network thread's per-poll scans (`ready`, `drain`,
+/// `expired_batches`) visit every partition, and with many partitions
+/// most deques are empty. [`looks_empty`](Deque::looks_empty) lets them
+/// skip one without locking it. The count is exact under the lock: every
+/// access goes through [`lock`](Deque::lock), whose guard stores the
+/// deque's length when it is released, while the lock is still held
+/// (append, drain, reenqueue, split, expiry and the aborts all mutate the
+/// deque through that guard, so none can leave the count wrong).
+///
+/// A read without the lock may be stale, in two ways:
+/// - "not empty" for a deque just emptied: it only costs a lock, after
+///   which the scan finds the deque empty as before.
+/// - "empty" for a deque a caller thread has just appended to: the scan
+///   skips it, which is what it would have done had it taken the lock
+///   just before the append. No batch is lost: an append that creates a
+///   batch (the only way an empty deque gets one from a caller thread)
+///   wakes the sender after releasing the lock, and that wake-up orders
+///   the count's store before the next poll's read, which sees it.
+///   Batches put back by `reenqueue` and `split_and_reenqueue` come from
+///   the network thread itself, which then reads its own store.
+pub(crate) struct Deque {
+    batches: Mutex<VecDeque<ProducerBatch>>,
+    /// `batches.len()` as of the last release of the lock.
+    len: AtomicUsize,
+}
+
+impl Deque {
+    fn new() -> Self {
+        Deque {
+            batches: Mutex::new(VecDeque::new()),
+            len: AtomicUsize::new(0),
+        }
+    }
+
+    /// Locks the deque; its length is published when the guard drops.
+    pub(crate) fn lock(&self) -> DequeGuard<'_> {
+        DequeGuard {
+            batches: self.batches.lock(),
+            len: &self.len,
+        }
+    }
+
+    /// Whether the deque held no batch when its lock was last released:
+    /// a hint read without the lock (see the type's documentation for why
+    /// a stale answer is harmless).
+    pub(crate) fn looks_empty(&self) -> bool {
+        self.len.load(Ordering::Acquire) == 0
+    }
+
+    /// The hint's value, for tests.
+    #[cfg(test)]
+    pub(crate) fn hinted_len(&self) -> usize {
+        self.len.load(Ordering::Acquire)
+    }
+}
+
+/// A locked [`Deque`]: dereferences to its batches, and stores their count
+/// in the deque's hint when dropped, before the lock is released.
+pub(crate) struct DequeGuard<'a> {
+    batches: MutexGuard<'a, VecDeque<ProducerBatch>>,
+    len: &'a AtomicUsize,
+}
+
+impl std::ops::Deref for DequeGuard<'_> {
+    type Target = VecDeque<ProducerBatch>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.batches
+    }
+}
+
+impl std::ops::DerefMut for DequeGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.batches
+    }
+}
+
+impl Drop for DequeGuard<'_> {
+    fn drop(&mut self) {
+        // Runs before the fields drop, so the lock is still held: stores
+        // happen in lock order and the last one is the deque's length.
+        self.len.store(self.batches.len(), Ordering::Release);
+    }
+}
+
+/// Partitions below this number are found by index in
+/// [`PartitionDeques`]; others (never made by the producer, which checks
+/// partitions against the topic's count) by hash.
+const DENSE_PARTITIONS: i32 = 1 << 16;
+
+/// A topic's deques by partition number. The map is what is iterated (its
+/// order is the one `ready` always used); the vector indexes the same
+/// deques by number so that `drain` finds one without hashing.
+#[derive(Default)]
+pub(crate) struct PartitionDeques {
+    all: HashMap<i32, Arc<Deque>>,
+    by_index: Vec<Option<Arc<Deque>>>,
+}
+
+impl PartitionDeques {
+    /// The deque of `partition`, if it has one.
+    fn get(&self, partition: i32) -> Option<&Arc<Deque>> {
+        if (0..DENSE_PARTITIONS).contains(&partition) {
+            // In range, so the cast is exact.
+            self.by_index.get(partition as usize)?.as_ref()
+        } else {
+            self.all.get(&partition)
+        }
+    }
+
+    fn get_or_insert(&mut self, partition: i32) -> &Arc<Deque> {
+        if self.get(partition).is_none() {
+            let dq = Arc::new(Deque::new());
+            if (0..DENSE_PARTITIONS).contains(&partition) {
+                let index = partition as usize;
+                if index >= self.by_index.len() {
+                    self.by_index.resize(index + 1, None);
+                }
+                self.by_index[index] = Some(dq.clone());
+            }
+            self.all.insert(partition, dq);
+        }
+        &self.all[&partition]
+    }
+
+    /// The number of deques.
+    fn len(&self) -> usize {
+        self.all.len()
+    }
+
+    /// Every deque with its partition, in the map's order.
+    fn iter(&self) -> impl Iterator<Item = (i32, &Arc<Deque>)> {
+        self.all.iter().map(|(&p, dq)| (p, dq))
+    }
+}
 
 /// Per-topic state (Java `TopicInfo`).
 pub(crate) struct TopicInfo {
     topic: Arc<str>,
-    batches: RwLock<HashMap<i32, Arc<Deque>>>,
+    batches: RwLock<PartitionDeques>,
     partitioner: BuiltInPartitioner,
     /// Java's `CompressionRatioEstimator` for this topic.
     pub(crate) compression_ratio: CompressionRatioEstimator,
@@ -147,25 +287,31 @@ impl TopicInfo {
         TopicInfo {
             partitioner: BuiltInPartitioner::new(topic.clone(), batch_size),
             topic,
-            batches: RwLock::new(HashMap::new()),
+            batches: RwLock::new(PartitionDeques::default()),
             compression_ratio: CompressionRatioEstimator::default(),
             appends_in_progress: AtomicUsize::new(0),
         }
     }
 
     fn deque(&self, partition: i32) -> Option<Arc<Deque>> {
-        self.batches.read().get(&partition).cloned()
+        self.batches.read().get(partition).cloned()
+    }
+
+    /// The deque of `partition` unless it has none or looks empty (see
+    /// [`Deque::looks_empty`]); no reference count changes for those.
+    fn nonempty_deque(&self, partition: i32) -> Option<Arc<Deque>> {
+        self.batches
+            .read()
+            .get(partition)
+            .filter(|dq| !dq.looks_empty())
+            .cloned()
     }
 
     fn get_or_create_deque(&self, partition: i32) -> Arc<Deque> {
         if let Some(dq) = self.deque(partition) {
             return dq;
         }
-        self.batches
-            .write()
-            .entry(partition)
-            .or_insert_with(|| Arc::new(Mutex::new(VecDeque::new())))
-            .clone()
+        self.batches.write().get_or_insert(partition).clone()
     }
 }
 
@@ -241,6 +387,9 @@ pub(crate) struct RecordAccumulator {
     node_stats: Mutex<HashMap<i32, NodeLatencyStats>>,
     muted: Mutex<HashSet<TopicPartition>>,
     drain_index: Mutex<HashMap<i32, usize>>,
+    /// `ready`'s per-topic queue sizes and partition ids, kept between
+    /// calls so that each call does not allocate them again.
+    ready_scratch: Mutex<(Vec<i32>, Vec<i32>)>,
     next_batch_expiry: Mutex<Option<Instant>>,
     /// Tests replace the partitioners' random source (Java's `mockRandom`).
     #[cfg(test)]
@@ -284,6 +433,7 @@ impl RecordAccumulator {
             node_stats: Mutex::new(HashMap::new()),
             muted: Mutex::new(HashSet::new()),
             drain_index: Mutex::new(HashMap::new()),
+            ready_scratch: Mutex::new((Vec::new(), Vec::new())),
             next_batch_expiry: Mutex::new(None),
             #[cfg(test)]
             partitioner_random: Mutex::new(None),
@@ -355,10 +505,22 @@ impl RecordAccumulator {
         let topics = self.topics.read();
         for info in topics.values() {
             let batches = info.batches.read();
-            for dq in batches.values() {
+            for (_, dq) in batches.iter() {
                 f(dq);
             }
         }
+    }
+
+    /// Whether every deque's emptiness hint equals its length, for tests
+    /// (exact whenever no thread holds a deque's lock).
+    #[cfg(test)]
+    pub(crate) fn deque_hints_exact(&self) -> bool {
+        let mut exact = true;
+        self.for_each_deque(|dq| {
+            let hinted = dq.hinted_len();
+            exact &= dq.lock().len() == hinted;
+        });
+        exact
     }
 
     /// Returns a finished batch's memory to the pool and forgets it (Java
@@ -474,21 +636,24 @@ impl RecordAccumulator {
     }
 }
 
-/// The leader epoch of a partition when metadata knows it (Java
+/// A partition's leader epoch when metadata knows it (Java
 /// `MetadataSnapshot.leaderEpochFor`).
-fn leader_epoch_for(cluster: &Cluster, tp: &TopicPartition) -> Option<i32> {
-    let parts = cluster.partitions_for_topic(tp.topic())?;
+fn leader_epoch(info: &PartitionInfo) -> Option<i32> {
+    (info.leader_epoch >= 0).then_some(info.leader_epoch)
+}
+
+/// A partition among its topic's `parts` (as the cluster lists them).
+fn partition_info(parts: &[PartitionInfo], partition: i32) -> Option<&PartitionInfo> {
     // Partitions are sorted by number and usually dense, so the index is a
     // first guess.
-    let info = usize::try_from(tp.partition())
+    usize::try_from(partition)
         .ok()
         .and_then(|i| parts.get(i))
-        .filter(|p| p.tp.partition() == tp.partition())
+        .filter(|p| p.tp.partition() == partition)
         .or_else(|| {
             parts
-                .binary_search_by_key(&tp.partition(), |p| p.tp.partition())
+                .binary_search_by_key(&partition, |p| p.tp.partition())
                 .ok()
                 .map(|i| &parts[i])
-        })?;
-    (info.leader_epoch >= 0).then_some(info.leader_epoch)
+        })
 }

@@ -20,11 +20,11 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::common::{Cluster, TopicPartition};
+use crate::common::{Cluster, PartitionInfo, TopicPartition};
 use crate::producer::internals::producer_batch::ProducerBatch;
 use crate::record::NO_SEQUENCE;
 
-use super::{leader_epoch_for, NodeLatencyStats, RecordAccumulator, TopicInfo};
+use super::{leader_epoch, partition_info, Deque, NodeLatencyStats, RecordAccumulator, TopicInfo};
 
 /// What [`RecordAccumulator::ready`] found (Java `ReadyCheckResult`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +59,21 @@ enum DrainStep {
     Take(ProducerBatch),
 }
 
+/// The topic `drain` is in: its accumulator state (`None` if nothing was
+/// ever appended to it) and its partitions' metadata.
+struct TopicScan<'c> {
+    name: &'c Arc<str>,
+    info: Option<Arc<TopicInfo>>,
+    parts: &'c [PartitionInfo],
+}
+
+impl TopicScan<'_> {
+    /// Whether `tp` is of this topic.
+    fn is(&self, tp: &TopicPartition) -> bool {
+        Arc::ptr_eq(self.name, tp.topic_arc()) || **self.name == *tp.topic()
+    }
+}
+
 impl RecordAccumulator {
     /// The nodes with sendable data, the delay until the next partition may
     /// become sendable, and the topics whose leaders are unknown (Java
@@ -71,16 +86,28 @@ impl RecordAccumulator {
         };
         let muted = self.muted.lock();
         let node_stats = self.node_stats.lock();
+        let mut scratch = self.ready_scratch.lock();
         let topics = self.topics.read();
         // Topic by topic, so each topic's queue sizes can feed its
         // partitioner.
         for info in topics.values() {
-            self.partition_ready(cluster, now, info, &muted, &node_stats, &mut result);
+            self.partition_ready(
+                cluster,
+                now,
+                info,
+                &muted,
+                &node_stats,
+                &mut scratch,
+                &mut result,
+            );
         }
         result
     }
 
-    /// Java `partitionReady`: one topic's partitions.
+    /// Java `partitionReady`: one topic's partitions. `scratch` holds the
+    /// queue sizes and partition ids between calls (no allocation per
+    /// call once grown).
+    #[allow(clippy::too_many_arguments)]
     fn partition_ready(
         &self,
         cluster: &Cluster,
@@ -88,32 +115,60 @@ impl RecordAccumulator {
         info: &TopicInfo,
         muted: &HashSet<TopicPartition>,
         node_stats: &HashMap<i32, NodeLatencyStats>,
+        scratch: &mut (Vec<i32>, Vec<i32>),
         result: &mut ReadyCheckResult,
     ) {
         let batches = info.batches.read();
+        // One lookup of the topic's metadata; its partitions are then found
+        // by number.
+        let parts = cluster.partitions_for_topic(&info.topic);
         // Adaptive partitioning starts only once every partition of the
         // topic has a deque: a partition without one would never be picked.
         let adaptive = self.config.enable_adaptive_partitioning
-            && batches.len() >= cluster.partition_count(&info.topic).unwrap_or(0);
-        let (mut queue_sizes, mut partition_ids) = if adaptive {
-            (vec![0i32; batches.len()], vec![0i32; batches.len()])
-        } else {
-            (Vec::new(), Vec::new())
-        };
+            && batches.len() >= parts.map_or(0, <[_]>::len);
+        let parts = parts.unwrap_or(&[]);
+        let (queue_sizes, partition_ids) = scratch;
+        queue_sizes.clear();
+        partition_ids.clear();
+        if adaptive {
+            queue_sizes.resize(batches.len(), 0);
+            partition_ids.resize(batches.len(), 0);
+        }
         // Number of entries filled in `queue_sizes` (Java's index + 1).
         let mut available = 0usize;
         let exhausted = self.pool.queued() > 0;
         let timeout = self.config.partition_availability_timeout;
+        // The last leader checked against the cluster's nodes and whether
+        // it is one: partitions mostly share a few leaders.
+        let mut last_leader: Option<(i32, bool)> = None;
 
-        for (&partition, dq) in batches.iter() {
-            let tp = TopicPartition::new(info.topic.clone(), partition);
-            let leader = cluster.leader_for(&tp);
+        for (partition, dq) in batches.iter() {
+            // An empty deque matters only to adaptive partitioning (its
+            // queue size, 0, counts when it has a leader): without it, skip
+            // it unlocked (a stale hint is harmless, see `Deque`).
+            if !adaptive && dq.looks_empty() {
+                continue;
+            }
+            let metadata = partition_info(parts, partition);
+            // Java's `leaderFor`: a leader the cluster does not list counts
+            // as none.
+            let leader = metadata.and_then(|p| p.leader).filter(|&l| {
+                let known = match last_leader {
+                    Some((id, known)) if id == l => known,
+                    _ => cluster.node(l).is_some(),
+                };
+                last_leader = Some((l, known));
+                known
+            });
             if leader.is_some() && adaptive {
                 partition_ids[available] = partition;
                 queue_sizes[available] = 0;
                 available += 1;
             }
-            let epoch = leader_epoch_for(cluster, &tp);
+            if dq.looks_empty() {
+                continue;
+            }
+            let epoch = metadata.and_then(leader_epoch);
             // Only the minimum under the lock: appending threads wait on it.
             let head = {
                 let mut dq = dq.lock();
@@ -154,11 +209,12 @@ impl RecordAccumulator {
                     }
                 }
             }
+            let tp = TopicPartition::new(info.topic.clone(), partition);
             self.batch_ready(exhausted, &tp, leader, &head, muted, result);
         }
         info.partitioner.update_partition_load_stats(
             adaptive.then_some(queue_sizes.as_slice()),
-            &partition_ids,
+            partition_ids,
             available,
         );
     }
@@ -274,29 +330,55 @@ impl RecordAccumulator {
         // fit last time comes first next time.
         let mut drain_index = indexes.get(&node).copied().unwrap_or(0) % parts.len();
         let start = drain_index;
+        // The topic of the partition visited before: a node's partitions
+        // are listed topic by topic, so most steps reuse it.
+        let mut topic: Option<TopicScan<'_>> = None;
         loop {
             let tp = &parts[drain_index];
-            indexes.insert(node, drain_index);
+            // Java stores the index at every step; the last one stored is
+            // the partition visited last, which is what is kept below.
+            let visited = drain_index;
             drain_index = (drain_index + 1) % parts.len();
-            match self.drain_step(
-                cluster,
-                node,
-                tp,
-                size,
-                ready.is_empty(),
-                max_size,
-                now,
-                muted,
-            ) {
+            if topic.as_ref().is_none_or(|t| !t.is(tp)) {
+                topic = None;
+            }
+            let scan = topic.get_or_insert_with(|| TopicScan {
+                name: tp.topic_arc(),
+                info: self.topic_info(tp.topic()),
+                parts: cluster.partitions_for_topic(tp.topic()).unwrap_or(&[]),
+            });
+            // Partitions without a batch are skipped without a lock or a
+            // reference count change (a stale hint is harmless: `Deque`).
+            let step = match scan
+                .info
+                .as_ref()
+                .and_then(|info| info.nonempty_deque(tp.partition()))
+            {
+                None => DrainStep::Skip,
+                Some(dq) => self.drain_step(
+                    &dq,
+                    scan.parts,
+                    node,
+                    tp,
+                    size,
+                    ready.is_empty(),
+                    max_size,
+                    now,
+                    muted,
+                ),
+            };
+            match step {
                 DrainStep::Skip => {}
-                DrainStep::Stop => break,
+                DrainStep::Stop => {
+                    indexes.insert(node, visited);
+                    break;
+                }
                 DrainStep::Take(mut batch) => {
                     // Building the bytes is the expensive part; done outside
                     // the deque lock.
                     match batch.close() {
                         Ok(ratio) => {
-                            if let (Some(ratio), Some(info)) = (ratio, self.topic_info(tp.topic()))
-                            {
+                            if let (Some(ratio), Some(info)) = (ratio, &scan.info) {
                                 info.compression_ratio
                                     .update_estimation(batch.compression_type(), ratio);
                             }
@@ -313,17 +395,20 @@ impl RecordAccumulator {
                 }
             }
             if drain_index == start {
+                indexes.insert(node, visited);
                 break;
             }
         }
         ready
     }
 
-    /// One partition of `drain_batches_for_one_node`.
+    /// One partition of `drain_batches_for_one_node`, whose deque is `dq`
+    /// and whose topic's partitions are `parts`.
     #[allow(clippy::too_many_arguments)]
     fn drain_step(
         &self,
-        cluster: &Cluster,
+        dq: &Deque,
+        parts: &[PartitionInfo],
         node: i32,
         tp: &TopicPartition,
         size: usize,
@@ -337,10 +422,7 @@ impl RecordAccumulator {
         if muted.contains(tp) || self.in_flight_to_other_node(tp, node) {
             return DrainStep::Skip;
         }
-        let Some(dq) = self.deque(tp) else {
-            return DrainStep::Skip;
-        };
-        let epoch = leader_epoch_for(cluster, tp);
+        let epoch = partition_info(parts, tp.partition()).and_then(leader_epoch);
         let mut dq = dq.lock();
         let Some(first) = dq.front_mut() else {
             return DrainStep::Skip;
