@@ -85,6 +85,13 @@ impl Wakeup {
         // its `poll` has cleared the flag. The load first: while the flag
         // is set, callers only read its line, which the network thread
         // writes once per poll.
+        // The accumulator's emptiness hints are read without their deque
+        // locks: this fence and the one after the flag is cleared in
+        // `poll` make sure that either this wake sees the flag cleared
+        // (and writes to the waker) or the network thread's next scan sees
+        // what the caller stored before calling (store-buffering is
+        // forbidden between two SeqCst fences).
+        std::sync::atomic::fence(Ordering::SeqCst);
         if self.0.pending.load(Ordering::SeqCst) || self.0.pending.swap(true, Ordering::SeqCst) {
             return;
         }
@@ -300,6 +307,8 @@ impl Selector {
         // at the accumulator and metadata after this poll, so it sees
         // whatever a skipped wake was for.
         self.waker.pending.swap(false, Ordering::SeqCst);
+        // Pairs with the fence in `Wakeup::wake` (see there).
+        std::sync::atomic::fence(Ordering::SeqCst);
 
         let now = self.clock.now();
         let mut closing = Vec::new();

@@ -149,8 +149,11 @@ impl AccumulatorConfig {
 ///   skips it, which is what it would have done had it taken the lock
 ///   just before the append. No batch is lost: an append that creates a
 ///   batch (the only way an empty deque gets one from a caller thread)
-///   wakes the sender after releasing the lock, and that wake-up orders
-///   the count's store before the next poll's read, which sees it.
+///   wakes the sender after releasing the lock, and the SeqCst fences in
+///   `Wakeup::wake` and `Selector::poll` (network/selector.rs) make the
+///   next scan after that wake see the count's store: either the wake
+///   finds the waker's flag cleared and signals it, or the scan that
+///   follows the clearing sees the store.
 ///   Batches put back by `reenqueue` and `split_and_reenqueue` come from
 ///   the network thread itself, which then reads its own store.
 pub(crate) struct Deque {
