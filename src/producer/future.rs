@@ -114,12 +114,6 @@ pub(crate) const THUNK_CHUNK_COST: usize =
     allocation_cost(THUNK_CHUNK * std::mem::size_of::<Thunk>())
         + 2 * std::mem::size_of::<Vec<Thunk>>();
 
-/// Memory a callback holds outside its thunk (its captures, when boxed),
-/// with the allocator's overhead. What the captures point to is not seen.
-pub(crate) fn callback_cost(callback: &RecordCallback) -> usize {
-    callback.heap_cost()
-}
-
 /// The callbacks of a batch, in append order: chunks of [`THUNK_CHUNK`]
 /// thunks, so that the list never holds much more than it uses (a `Vec`
 /// growing by doubling wastes a quarter of its capacity on average) and

@@ -60,8 +60,8 @@ use std::time::{Duration, Instant};
 use crate::common::TopicPartition;
 use crate::error::Error;
 use crate::producer::future::{
-    callback_cost, BatchOutcome, FinalState, ProduceRequestResult, RecordCallback, RecordErrors,
-    SendFuture, Thunk, ThunkList, THUNK_CHUNK_COST,
+    BatchOutcome, FinalState, ProduceRequestResult, RecordCallback, RecordErrors, SendFuture,
+    Thunk, ThunkList, THUNK_CHUNK_COST,
 };
 use crate::producer::internals::buffer_pool::BufferPool;
 use crate::producer::internals::transaction_manager::ProducerIdAndEpoch;
@@ -222,7 +222,7 @@ impl ProducerBatch {
         let Some(pool) = &self.pool else {
             return true;
         };
-        let mut cost = callback_cost(callback);
+        let mut cost = callback.heap_cost();
         if self.thunks.next_push_allocates() {
             cost += THUNK_CHUNK_COST;
         }

@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use crate::common::{Cluster, TopicPartition};
 use crate::error::Error;
 use crate::producer::future::{
-    callback_cost, ProduceRequestResult, RecordCallback, SendFuture, THUNK_CHUNK, THUNK_CHUNK_COST,
+    ProduceRequestResult, RecordCallback, SendFuture, THUNK_CHUNK, THUNK_CHUNK_COST,
 };
 use crate::producer::internals::built_in_partitioner::StickyPartitionInfo;
 use crate::producer::internals::producer_batch::ProducerBatch;
@@ -117,7 +117,7 @@ struct NewBuffer {
 fn callback_reserve(callback: &RecordCallback, size: usize, record_size: usize) -> usize {
     let records = (size / record_size.max(1)).max(1);
     let chunks = records.div_ceil(THUNK_CHUNK);
-    records * callback_cost(callback) + chunks * THUNK_CHUNK_COST
+    records * callback.heap_cost() + chunks * THUNK_CHUNK_COST
 }
 
 /// The record being appended.
