@@ -133,6 +133,13 @@ impl ThunkList {
         }
     }
 
+    /// Adds an empty chunk (from the pool's free list) for the next
+    /// thunks; only when [`next_push_allocates`](Self::next_push_allocates).
+    pub(crate) fn add_chunk(&mut self, chunk: Vec<Thunk>) {
+        debug_assert!(chunk.is_empty() && chunk.capacity() > 0);
+        self.chunks.push(chunk);
+    }
+
     /// Whether the next [`push`](Self::push) allocates a chunk.
     pub(crate) fn next_push_allocates(&self) -> bool {
         self.chunks.last().is_none_or(|c| c.len() == c.capacity())
@@ -286,6 +293,9 @@ struct SlotState {
     /// Java's latch: set after the callbacks have run.
     completed: bool,
     thunks: ThunkList,
+    /// The chunks the callbacks were in, emptied when they ran, for the
+    /// buffer pool to reuse ([`take_spare_chunks`](ProduceRequestResult::take_spare_chunks)).
+    spare_chunks: Vec<Vec<Thunk>>,
 }
 
 /// The completion slot shared by one batch and all its records' futures
@@ -320,6 +330,7 @@ impl ProduceRequestResult {
                 final_state: None,
                 completed: false,
                 thunks: ThunkList::default(),
+                spare_chunks: Vec::new(),
             }),
             done: Condvar::new(),
         })
@@ -348,7 +359,14 @@ impl ProduceRequestResult {
                 Some(outcome) => outcome.clone(),
             }
         };
-        self.fire(&outcome, thunks);
+        let spare = self.fire(&outcome, thunks);
+        self.state.lock().spare_chunks.extend(spare);
+    }
+
+    /// The emptied chunks of the callbacks that ran at completion (see
+    /// `BufferPool::take_chunk`).
+    pub(crate) fn take_spare_chunks(&self) -> Vec<Vec<Thunk>> {
+        std::mem::take(&mut self.state.lock().spare_chunks)
     }
 
     /// Sets the outcome unless one is already set, runs the callbacks in
@@ -383,14 +401,19 @@ impl ProduceRequestResult {
             s.final_state = final_state;
             std::mem::take(&mut s.thunks)
         };
-        self.fire(&outcome, thunks);
-        self.state.lock().completed = true;
+        let spare = self.fire(&outcome, thunks);
+        {
+            let mut s = self.state.lock();
+            s.completed = true;
+            s.spare_chunks.extend(spare);
+        }
         self.done.notify_all();
         true
     }
 
     /// Runs callbacks with an outcome (or forwards them after a split).
-    fn fire(&self, outcome: &BatchOutcome, thunks: ThunkList) {
+    /// Returns the emptied chunks of full size, for reuse.
+    fn fire(&self, outcome: &BatchOutcome, thunks: ThunkList) -> Vec<Vec<Thunk>> {
         if let BatchOutcome::Split(targets) = outcome {
             for mut thunk in thunks {
                 match usize::try_from(thunk.index)
@@ -408,26 +431,36 @@ impl ProduceRequestResult {
                     ),
                 }
             }
-            return;
+            return Vec::new();
         }
-        for thunk in thunks {
-            let result = self.record_result(
-                outcome,
-                thunk.index,
-                thunk.timestamp,
-                thunk.key_size,
-                thunk.value_size,
-            );
-            let callback = thunk.callback;
-            // A panicking callback must not keep the other records' callbacks
-            // from running nor their futures from waking (Java catches and
-            // logs exceptions from callbacks too).
-            if catch_unwind(AssertUnwindSafe(move || callback.call(result))).is_err() {
-                log::error!(
-                    "error executing user-provided callback on message for topic-partition '{}'",
-                    self.tp
-                );
+        let mut chunks = thunks.chunks;
+        for chunk in &mut chunks {
+            for thunk in chunk.drain(..) {
+                self.run(outcome, thunk);
             }
+        }
+        chunks.retain(|c| c.capacity() == THUNK_CHUNK);
+        chunks
+    }
+
+    /// Runs one record's callback with its result.
+    fn run(&self, outcome: &BatchOutcome, thunk: Thunk) {
+        let result = self.record_result(
+            outcome,
+            thunk.index,
+            thunk.timestamp,
+            thunk.key_size,
+            thunk.value_size,
+        );
+        let callback = thunk.callback;
+        // A panicking callback must not keep the other records' callbacks
+        // from running nor their futures from waking (Java catches and
+        // logs exceptions from callbacks too).
+        if catch_unwind(AssertUnwindSafe(move || callback.call(result))).is_err() {
+            log::error!(
+                "error executing user-provided callback on message for topic-partition '{}'",
+                self.tp
+            );
         }
     }
 

@@ -317,6 +317,20 @@ impl MemoryRecordsBuilder {
         }
     }
 
+    /// Moves the bytes written so far into `buffer` (emptied first), which
+    /// becomes the batch's buffer, and returns the old one (uncompressed
+    /// batches still open for appends; otherwise `buffer` is returned
+    /// untouched). The pool grows batches this way, so that both buffers
+    /// are of its recycled sizes.
+    pub(crate) fn replace_buffer(&mut self, mut buffer: Vec<u8>) -> Vec<u8> {
+        if let Sink::Plain(old) = &mut self.sink {
+            buffer.clear();
+            buffer.extend_from_slice(old);
+            std::mem::swap(old, &mut buffer);
+        }
+        buffer
+    }
+
     /// The buffer's capacity (uncompressed batches; 0 otherwise).
     #[must_use]
     pub fn capacity(&self) -> usize {

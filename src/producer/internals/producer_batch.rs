@@ -24,28 +24,32 @@
 //! # The buffer's memory
 //!
 //! A batch made by the accumulator starts with a small buffer (a few
-//! kilobytes, or a pooled `batch.size` buffer when one is free) and is
-//! charged to the pool for what it holds, not for `batch.size` up front:
-//! before an append needs more room, the batch charges the growth (the
-//! buffer doubles, up to its write limit) without blocking. A refused
-//! growth makes the batch full, exactly like a refused callback charge
-//! below. The whole buffer charge goes back with the buffer.
+//! kilobytes, or a larger free buffer of the pool) and is charged to the
+//! pool for what it holds, not for `batch.size` up front: before an append
+//! needs more room, the batch moves its bytes to a buffer of the pool's
+//! next class (doubling, up to its write limit) without blocking, and the
+//! old buffer goes back to the pool for the next batch. A refused growth
+//! makes the batch full, exactly like a refused callback charge below. The
+//! whole buffer charge goes back with the buffer.
 //!
 //! # Memory beyond the buffer
 //!
-//! A record appended with a callback also holds its callback's box and a
-//! `Thunk` (in a chunked [`ThunkList`]) until the batch completes. A batch
-//! made by the accumulator charges that memory to the buffer pool as it
-//! grows: a new batch starts with an estimate for the records that fit
-//! (taken with its buffer), and charges more in steps when that runs out
-//! (so the pool's lock is taken about once per kilobyte, not per record);
-//! what is unused goes back when the batch is closed (drained), the rest
-//! with the batch's buffer. When the pool refuses a charge (memory is short, or a
-//! thread waits for it) the batch takes no more records, so the record
-//! goes to a new batch, whose allocation waits for memory as any other:
-//! `buffer.memory` bounds the callbacks too. A batch's first record is
-//! never refused (its charge may put the pool into debt). Split batches,
-//! like their buffers, are outside the pool.
+//! A record appended with a callback also holds a `Thunk` (in a chunked
+//! [`ThunkList`]) and, for a callback too big to be stored in place, its
+//! callback's box, until the batch completes. A batch made by the
+//! accumulator counts both in the buffer pool: each chunk is taken from the
+//! pool, which keeps the emptied chunks of completed batches for reuse
+//! (`BufferPool::take_chunk`), and boxed callbacks are charged, from an
+//! estimate taken with the batch's buffer and then in steps when that runs
+//! out (so the pool's lock is taken about once per kilobyte, not per
+//! record); what is unused goes back when the batch is closed (drained),
+//! the rest, with the chunks, with the batch's buffer. When the pool
+//! refuses a chunk or a charge (memory is short, or a thread waits for it)
+//! the batch takes no more records, so the record goes to a new batch,
+//! whose allocation waits for memory as any other: `buffer.memory` bounds
+//! the callbacks too. A batch's first record is never refused (its charge
+//! may put the pool into debt). Split batches, like their buffers, are
+//! outside the pool.
 //!
 //! A batch rejected with `MESSAGE_TOO_LARGE` is split (Java `split`): new
 //! batches are built from the records of its bytes, and it completes with
@@ -214,24 +218,32 @@ impl ProducerBatch {
         self.charge_used
     }
 
-    /// Counts the memory a record's callback and thunk will hold, charging
-    /// the pool when the prepaid part does not cover it. Returns `false`
-    /// (nothing counted) when the pool refuses: the batch then takes no
-    /// more records.
+    /// Counts the memory a record's callback and thunk will hold: a new
+    /// chunk for its thunk when the last one is full (from the pool, which
+    /// keeps the chunks of completed batches), and its callback's heap
+    /// memory, charged to the pool when the prepaid part does not cover
+    /// it. Returns `false` when the pool refuses either: the batch then
+    /// takes no more records.
     fn reserve_thunk_memory(&mut self, callback: &RecordCallback) -> bool {
         let Some(pool) = &self.pool else {
             return true;
         };
-        let mut cost = callback.heap_cost();
+        // The first record is never refused: its batch's buffer was just
+        // granted, and refusing would only make another batch.
+        let force = self.record_count == 0;
         if self.thunks.next_push_allocates() {
-            cost += THUNK_CHUNK_COST;
+            let Some(chunk) = pool.take_chunk(force) else {
+                return false;
+            };
+            self.thunks.add_chunk(chunk);
+            self.charged += THUNK_CHUNK_COST;
+            self.charge_used += THUNK_CHUNK_COST;
         }
+        let cost = callback.heap_cost();
         let prepaid = self.charged - self.charge_used;
         if cost > prepaid {
             let step = (cost - prepaid).max(CHARGE_STEP.min(pool.total_memory() / 64));
-            // The first record is never refused: its batch's buffer was
-            // just granted, and refusing would only make another batch.
-            if !pool.charge(step, self.record_count == 0) {
+            if !pool.charge(step, force) {
                 return false;
             }
             self.charged += step;
@@ -269,12 +281,32 @@ impl ProducerBatch {
         if needed <= self.buffer_charge {
             return true;
         }
-        let target = needed.max(self.buffer_charge.saturating_mul(2)).min(limit);
-        if !pool.charge(target - self.buffer_charge, self.record_count == 0) {
-            return false;
+        // The next buffer class (doubling), so that the buffer is recycled.
+        let target = pool
+            .class_size_for(needed.max(self.buffer_charge.saturating_mul(2)))
+            .min(limit);
+        let force = self.record_count == 0;
+        if self.builder.compression().kind() == CompressionType::None {
+            // The bytes move to a buffer of the new class; the old one goes
+            // back to the pool for the next batch that starts or grows.
+            let Some(buffer) = pool.grow(self.buffer_charge, target, force) else {
+                return false;
+            };
+            // A free buffer of a larger class may have come: it counts
+            // whole.
+            let grown = buffer.capacity();
+            let old = self.builder.replace_buffer(buffer);
+            pool.deallocate(old, self.buffer_charge);
+            self.buffer_charge = grown;
+            return true;
+        } else {
+            // A compressed batch's output grows as the codec writes: only
+            // the accounting grows here.
+            if !pool.charge(target - self.buffer_charge, force) {
+                return false;
+            }
         }
         self.buffer_charge = target;
-        self.builder.reserve_total(target);
         true
     }
 

@@ -8,8 +8,8 @@
 //!                try the last batch ─▶ done
 //!    abort_on_new_batch ─▶ return "abort for new batch"
 //!    topic's appends_in_progress += 1 (once)
-//!    allocate a small buffer (INITIAL_BUFFER, or the record's upper bound;
-//!      a record over batch.size: exactly its size) from the pool (may block;
+//!    allocate a small buffer (the smallest class holding the record's upper
+//!      bound; a record over batch.size: exactly its size) from the pool (may block;
 //!      with a callback, plus an estimate of the batch's callbacks' memory);
 //!      the batch charges its growth as it fills (ProducerBatch)
 //!    lock deque: if the sticky partition changed ─▶ retry (keep the buffer)
@@ -26,9 +26,7 @@ use std::time::{Duration, Instant};
 
 use crate::common::{Cluster, TopicPartition};
 use crate::error::Error;
-use crate::producer::future::{
-    ProduceRequestResult, RecordCallback, SendFuture, THUNK_CHUNK, THUNK_CHUNK_COST,
-};
+use crate::producer::future::{ProduceRequestResult, RecordCallback, SendFuture};
 use crate::producer::internals::built_in_partitioner::StickyPartitionInfo;
 use crate::producer::internals::producer_batch::ProducerBatch;
 use crate::producer::record::RecordMetadata;
@@ -83,19 +81,13 @@ impl Drop for AppendGuard<'_> {
         if let Some(b) = self.buffer.take() {
             self.acc
                 .pool
-                .deallocate_with_charge(b.buffer, b.size, b.reserve);
+                .deallocate_with_charge(b.buffer, b.size, b.reserve, Vec::new());
         }
         if self.counted {
             self.info.appends_in_progress.fetch_sub(1, Ordering::SeqCst);
         }
     }
 }
-
-/// The buffer a new batch starts with, unless a record needs more or a
-/// pooled `batch.size` buffer is free: the batch charges the pool for
-/// more as it fills, so a batch holding one small record counts this much
-/// against `buffer.memory`, not `batch.size`.
-pub(crate) const INITIAL_BUFFER: usize = 4096;
 
 /// Memory taken from the pool for a new batch.
 struct NewBuffer {
@@ -109,15 +101,15 @@ struct NewBuffer {
     reserve: usize,
 }
 
-/// An estimate of the memory the callbacks of a new batch of `size` bytes
-/// will hold, if its records are like this one: `callback`'s cost per
-/// record and the thunk chunks, for as many records as fit. Taken with the
-/// batch's buffer, so that a batch rarely needs a charge that could be
-/// refused (which would close it before it is full).
+/// An estimate of the heap memory the callbacks of a new batch of `size`
+/// bytes will hold, if its records are like this one (their thunks' chunks
+/// come from the pool one by one, see `ProducerBatch`): none for a
+/// callback stored in place. Taken with the batch's buffer, so that a
+/// batch rarely needs a charge that could be refused (which would close it
+/// before it is full).
 fn callback_reserve(callback: &RecordCallback, size: usize, record_size: usize) -> usize {
     let records = (size / record_size.max(1)).max(1);
-    let chunks = records.div_ceil(THUNK_CHUNK);
-    records * callback.heap_cost() + chunks * THUNK_CHUNK_COST
+    records * callback.heap_cost()
 }
 
 /// The record being appended.
@@ -305,7 +297,10 @@ impl RecordAccumulator {
             if guard.buffer.is_none() {
                 let record_size = estimate_size_in_bytes_upper_bound(key, value, headers);
                 let limit = self.config.batch_size.max(record_size);
-                let size = limit.min(INITIAL_BUFFER.max(record_size));
+                // The smallest buffer class that holds the record (or a
+                // free `batch.size` buffer, see `allocate_batch`): the
+                // batch grows through the classes as it fills.
+                let size = limit.min(self.pool.class_size_for(record_size));
                 log::trace!(
                     "Allocating a new {} byte message buffer for topic {} partition {} with remaining timeout {}ms",
                     size,
@@ -440,7 +435,8 @@ impl RecordAccumulator {
             Ok(b) => b,
             Err(e) => {
                 // The codec was checked at construction; give the memory back.
-                self.pool.deallocate_with_charge(Vec::new(), size, reserve);
+                self.pool
+                    .deallocate_with_charge(Vec::new(), size, reserve, Vec::new());
                 return Err(e);
             }
         };
@@ -466,7 +462,8 @@ impl RecordAccumulator {
             other => {
                 let charged = batch.charged();
                 let (buf, size) = batch.into_buffer();
-                self.pool.deallocate_with_charge(buf, size, charged);
+                self.pool
+                    .deallocate_with_charge(buf, size, charged, Vec::new());
                 return Err(other.err().unwrap_or_else(|| {
                     Error::Other("a new batch refused its first record".into())
                 }));

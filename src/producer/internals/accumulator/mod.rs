@@ -533,8 +533,10 @@ impl RecordAccumulator {
         self.incomplete.remove(batch.id());
         if !batch.is_split_batch() {
             let charged = batch.charged();
+            let chunks = batch.result().take_spare_chunks();
             let (buffer, size) = batch.into_buffer();
-            self.pool.deallocate_with_charge(buffer, size, charged);
+            self.pool
+                .deallocate_with_charge(buffer, size, charged, chunks);
         }
     }
 

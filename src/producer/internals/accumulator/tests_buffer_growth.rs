@@ -5,10 +5,11 @@
 
 use std::time::Duration;
 
-use super::append::{RecordAppendResult, INITIAL_BUFFER};
+use super::append::RecordAppendResult;
 use super::tests::{config, tp, Fixture};
 use crate::common::TopicPartition;
 use crate::error::Error;
+use crate::producer::internals::buffer_pool::SMALLEST_CLASS as INITIAL_BUFFER;
 use crate::record::estimate_size_in_bytes_upper_bound;
 use crate::util::clock::Clock;
 
@@ -118,11 +119,14 @@ fn a_batch_charge_grows_with_its_content_and_comes_back_whole() {
 
     f.complete_everything();
     assert_eq!(f.pool.available_memory(), total);
-    // The full-size buffer was kept and serves the next batch whole.
-    assert_eq!(f.pool.unallocated_memory(), total - BIG_BATCH);
+    // Every buffer was kept: the full-size one, the second batch's, and
+    // the two the first batch grew out of.
+    let kept = BIG_BATCH + 2 * INITIAL_BUFFER + INITIAL_BUFFER;
+    assert_eq!(f.pool.unallocated_memory(), total - kept);
+    // The next batch starts in a kept buffer of the smallest class.
     f.append_at_once(&tp(1), VALUE).unwrap();
-    assert_eq!(f.batches(&tp(1))[0].0, BIG_BATCH);
-    assert_eq!(f.pool.unallocated_memory(), total - BIG_BATCH);
+    assert_eq!(f.batches(&tp(1))[0].0, INITIAL_BUFFER);
+    assert_eq!(f.pool.unallocated_memory(), total - kept);
     f.complete_everything();
     assert_eq!(f.pool.available_memory(), total);
 }
