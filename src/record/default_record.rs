@@ -189,16 +189,18 @@ fn put_len_prefixed(out: &mut impl Writer, bytes: Option<&[u8]>) {
 }
 
 /// A record's small fields gathered on the stack, so that `write_to`
-/// hands the output a few slices instead of one call per field.
+/// hands the output a few slices instead of one call per field: the
+/// fields between two byte strings (key, value) go out together.
 struct Fields {
     buf: [u8; Fields::CAPACITY],
     len: usize,
 }
 
 impl Fields {
-    /// The most one group takes: length (5), attributes (1), timestamp
-    /// delta (10), offset delta (5) and key length (5).
-    const CAPACITY: usize = 26;
+    /// Every small field at its widest, more than one group takes: length
+    /// (5), attributes (1), timestamp delta (10), offset delta (5), key
+    /// length (5), value length (5) and header count (5).
+    const CAPACITY: usize = 36;
 
     fn new() -> Self {
         Fields {
@@ -209,6 +211,12 @@ impl Fields {
 
     fn bytes(&self) -> &[u8] {
         &self.buf[..self.len]
+    }
+
+    /// Hands the gathered bytes to `out` and starts a new group.
+    fn flush(&mut self, out: &mut impl Writer) {
+        out.put_slice(self.bytes());
+        self.len = 0;
     }
 
     fn byte(&mut self, b: u8) {
@@ -274,19 +282,18 @@ pub(crate) fn write_sized(
     fields.varlong(size.timestamp_delta);
     fields.varint(size.offset_delta);
     fields.len_prefix(key);
-    out.put_slice(fields.bytes());
     if let Some(key) = key {
+        fields.flush(out);
         out.put_slice(key);
     }
-    let mut fields = Fields::new();
+    // A null key's -1 and the value's length go out in one slice.
     fields.len_prefix(value);
     if let Some(value) = value {
-        out.put_slice(fields.bytes());
+        fields.flush(out);
         out.put_slice(value);
-        fields = Fields::new();
     }
     fields.varint(headers.len() as i32);
-    out.put_slice(fields.bytes());
+    fields.flush(out);
     for h in headers {
         put_len_prefixed(out, Some(h.key.as_bytes()));
         put_len_prefixed(out, h.value.as_deref());
