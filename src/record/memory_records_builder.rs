@@ -13,7 +13,9 @@
 //!
 //! Size accounting follows Java exactly (`hasRoomFor`, `isFull`,
 //! `estimatedBytesWritten`), so a batch holds the same records as a Java
-//! producer's batch of the same `batch.size`.
+//! producer's batch of the same `batch.size`. The producer's append path
+//! sizes each record once ([`SizedRecord`]) and hands that size to the
+//! room check, the buffer's growth and the write.
 
 use crate::error::{Error, Result};
 use crate::protocol::codec::Writer;
@@ -44,7 +46,8 @@ enum Sink {
 
 /// A record and its encoded size, computed once by
 /// [`MemoryRecordsBuilder::size_record`] for the size check, the buffer's
-/// growth and the append (Java sizes it at each of them).
+/// growth and the append (the unsized methods, like Java, size the record
+/// again at each of them).
 #[derive(Clone, Copy)]
 pub struct SizedRecord<'a> {
     timestamp: i64,
