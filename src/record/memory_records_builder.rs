@@ -13,12 +13,14 @@
 //!
 //! Size accounting follows Java exactly (`hasRoomFor`, `isFull`,
 //! `estimatedBytesWritten`), so a batch holds the same records as a Java
-//! producer's batch of the same `batch.size`.
+//! producer's batch of the same `batch.size`. The producer's append path
+//! sizes each record once ([`SizedRecord`]) and hands that size to the
+//! room check, the buffer's growth and the write.
 
 use crate::error::{Error, Result};
 use crate::protocol::codec::Writer;
 use crate::record::compression::{CompressingWriter, Compression, CompressionType};
-use crate::record::default_record::{self, Header};
+use crate::record::default_record::{self, Header, RecordSize};
 use crate::record::{
     ATTRIBUTES_OFFSET, BASE_SEQUENCE_OFFSET, CRC_OFFSET, LOG_OVERHEAD, MAGIC_V2, NO_PRODUCER_EPOCH,
     NO_PRODUCER_ID, NO_SEQUENCE, NO_TIMESTAMP, PRODUCER_EPOCH_OFFSET, PRODUCER_ID_OFFSET,
@@ -40,6 +42,55 @@ enum Sink {
     Sealed(Vec<u8>),
     /// Transient state while switching, never observed.
     Empty,
+}
+
+/// A record and its encoded size, computed once by
+/// [`MemoryRecordsBuilder::size_record`] for the size check, the buffer's
+/// growth and the append (the unsized methods, like Java, size the record
+/// again at each of them).
+#[derive(Clone, Copy)]
+pub struct SizedRecord<'a> {
+    timestamp: i64,
+    key: Option<&'a [u8]>,
+    value: Option<&'a [u8]>,
+    headers: &'a [Header],
+    size: RecordSize,
+}
+
+impl SizedRecord<'_> {
+    /// The record's timestamp.
+    #[must_use]
+    pub fn timestamp(&self) -> i64 {
+        self.timestamp
+    }
+
+    /// The record's encoded size at the position it was sized for (Java
+    /// `DefaultRecord.sizeInBytes`).
+    #[must_use]
+    pub fn size_in_bytes(&self) -> usize {
+        self.size.in_bytes()
+    }
+
+    /// The record's size wherever it lands in a batch (Java
+    /// `DefaultRecord.recordSizeUpperBound`), without going over its
+    /// headers again.
+    #[must_use]
+    pub fn size_upper_bound(&self) -> usize {
+        self.size.upper_bound()
+    }
+}
+
+impl std::fmt::Debug for SizedRecord<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Key and value are payload: show only their sizes.
+        f.debug_struct("SizedRecord")
+            .field("timestamp", &self.timestamp)
+            .field("key_len", &self.key.map(<[u8]>::len))
+            .field("value_len", &self.value.map(<[u8]>::len))
+            .field("headers", &self.headers.len())
+            .field("size", &self.size)
+            .finish()
+    }
 }
 
 /// Builds one magic v2 record batch.
@@ -269,6 +320,10 @@ impl MemoryRecordsBuilder {
 
     /// Java's `hasRoomFor`: whether a record of this shape fits, counting it
     /// uncompressed. The first record always fits.
+    ///
+    /// To check and then append one record, [`size_record`](Self::size_record)
+    /// with [`has_room_for_sized`](Self::has_room_for_sized) and
+    /// [`append_sized`](Self::append_sized) size it only once.
     #[must_use]
     pub fn has_room_for(
         &self,
@@ -277,17 +332,28 @@ impl MemoryRecordsBuilder {
         value: Option<&[u8]>,
         headers: &[Header],
     ) -> bool {
+        // Sized only when the answer depends on it.
+        self.has_room(|b| {
+            b.size_record(timestamp, key, value, headers)
+                .size_in_bytes()
+        })
+    }
+
+    /// [`has_room_for`](Self::has_room_for) of a record sized by
+    /// [`size_record`](Self::size_record).
+    #[must_use]
+    pub fn has_room_for_sized(&self, record: &SizedRecord<'_>) -> bool {
+        self.has_room(|b| b.positioned(record).in_bytes())
+    }
+
+    fn has_room(&self, record_size: impl FnOnce(&Self) -> usize) -> bool {
         if self.is_full() {
             return false;
         }
         if self.num_records == 0 {
             return true;
         }
-        let next_offset_delta = self.last_offset_delta.map_or(0, |d| d.wrapping_add(1));
-        let timestamp_delta = self.base_timestamp.map_or(0, |b| timestamp.wrapping_sub(b));
-        let record_size =
-            default_record::size_in_bytes(next_offset_delta, timestamp_delta, key, value, headers);
-        self.write_limit >= self.estimated_bytes_written() + record_size
+        self.write_limit >= self.estimated_bytes_written() + record_size(self)
     }
 
     /// The estimated batch size once a record of this shape is appended:
@@ -302,10 +368,53 @@ impl MemoryRecordsBuilder {
         value: Option<&[u8]>,
         headers: &[Header],
     ) -> usize {
-        let next_offset_delta = self.last_offset_delta.map_or(0, |d| d.wrapping_add(1));
-        let timestamp_delta = self.base_timestamp.map_or(0, |b| timestamp.wrapping_sub(b));
-        self.estimated_bytes_written()
-            + default_record::size_in_bytes(next_offset_delta, timestamp_delta, key, value, headers)
+        self.estimated_size_with_sized(&self.size_record(timestamp, key, value, headers))
+    }
+
+    /// [`estimated_size_with`](Self::estimated_size_with) of a record sized
+    /// by [`size_record`](Self::size_record).
+    #[must_use]
+    pub fn estimated_size_with_sized(&self, record: &SizedRecord<'_>) -> usize {
+        self.estimated_bytes_written() + self.positioned(record).in_bytes()
+    }
+
+    /// Sizes a record for the next append to this builder, once: the
+    /// result goes to [`has_room_for_sized`](Self::has_room_for_sized),
+    /// [`estimated_size_with_sized`](Self::estimated_size_with_sized) and
+    /// [`append_sized`](Self::append_sized). If other records are appended
+    /// in between, those re-place it at its new position, without going
+    /// over its headers again.
+    #[must_use]
+    pub fn size_record<'a>(
+        &self,
+        timestamp: i64,
+        key: Option<&'a [u8]>,
+        value: Option<&'a [u8]>,
+        headers: &'a [Header],
+    ) -> SizedRecord<'a> {
+        let (offset_delta, timestamp_delta) = self.next_position(timestamp);
+        SizedRecord {
+            timestamp,
+            key,
+            value,
+            headers,
+            size: RecordSize::new(offset_delta, timestamp_delta, key, value, headers),
+        }
+    }
+
+    /// Offset delta and timestamp delta of the next record, as `hasRoomFor`
+    /// computes them (wrapping: the append itself rejects an overflow).
+    fn next_position(&self, timestamp: i64) -> (i32, i64) {
+        (
+            self.last_offset_delta.map_or(0, |d| d.wrapping_add(1)),
+            self.base_timestamp.map_or(0, |b| timestamp.wrapping_sub(b)),
+        )
+    }
+
+    /// The record's sizes at the next position of this builder.
+    fn positioned(&self, record: &SizedRecord<'_>) -> RecordSize {
+        let (offset_delta, timestamp_delta) = self.next_position(record.timestamp);
+        record.size.at(offset_delta, timestamp_delta)
     }
 
     /// Makes the buffer's capacity at least `total` bytes in one step (an
@@ -351,6 +460,14 @@ impl MemoryRecordsBuilder {
         value: Option<&[u8]>,
         headers: &[Header],
     ) -> Result<usize> {
+        self.append_sized(&self.size_record(timestamp, key, value, headers))
+    }
+
+    /// [`append`](Self::append) of a record sized by
+    /// [`size_record`](Self::size_record): writes the same bytes without
+    /// sizing the record again.
+    pub fn append_sized(&mut self, record: &SizedRecord<'_>) -> Result<usize> {
+        let timestamp = record.timestamp;
         if timestamp < 0 && timestamp != NO_TIMESTAMP {
             return Err(Error::Other(format!(
                 "Invalid negative timestamp {timestamp}"
@@ -369,21 +486,15 @@ impl MemoryRecordsBuilder {
                 .ok_or_else(|| Error::Other("Maximum offset delta exceeded".into()))?,
         };
         let base_timestamp = *self.base_timestamp.get_or_insert(timestamp);
-        let timestamp_delta = timestamp.wrapping_sub(base_timestamp);
+        let size = record
+            .size
+            .at(offset_delta, timestamp.wrapping_sub(base_timestamp));
+        let (key, value, headers) = (record.key, record.value, record.headers);
         let size = match &mut self.sink {
-            Sink::Plain(buf) => {
-                default_record::write_to(buf, offset_delta, timestamp_delta, key, value, headers)
-            }
+            Sink::Plain(buf) => default_record::write_sized(buf, &size, key, value, headers),
             Sink::Compressed(w) => {
                 self.scratch.clear();
-                let n = default_record::write_to(
-                    &mut self.scratch,
-                    offset_delta,
-                    timestamp_delta,
-                    key,
-                    value,
-                    headers,
-                );
+                let n = default_record::write_sized(&mut self.scratch, &size, key, value, headers);
                 w.write_all(&self.scratch)?;
                 n
             }

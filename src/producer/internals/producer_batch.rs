@@ -69,9 +69,9 @@ use crate::producer::future::{
 };
 use crate::producer::internals::buffer_pool::BufferPool;
 use crate::producer::internals::transaction_manager::ProducerIdAndEpoch;
+use crate::record::memory_records_builder::SizedRecord;
 use crate::record::{
-    estimate_size_in_bytes_upper_bound, CompressionType, Header, MemoryRecordsBuilder, NO_SEQUENCE,
-    RECORD_BATCH_OVERHEAD,
+    CompressionType, Header, MemoryRecordsBuilder, NO_SEQUENCE, RECORD_BATCH_OVERHEAD,
 };
 
 mod split;
@@ -258,26 +258,16 @@ impl ProducerBatch {
     /// `false` (nothing charged) when the pool refuses: the batch then
     /// takes no more records. The first record is never refused (its
     /// buffer was sized for it anyway).
-    fn grow_buffer(
-        &mut self,
-        timestamp: i64,
-        key: Option<&[u8]>,
-        value: Option<&[u8]>,
-        headers: &[Header],
-    ) -> bool {
+    fn grow_buffer(&mut self, record: &SizedRecord<'_>) -> bool {
         let Some(pool) = &self.pool else {
             return true;
         };
         let limit = self.builder.write_limit().max(self.buffer_charge);
         if self.buffer_charge >= limit {
-            // Fully grown (or a pooled full-size buffer): nothing to charge,
-            // so skip sizing the record a second time on the append path.
+            // Fully grown (or a pooled full-size buffer): nothing to charge.
             return true;
         }
-        let needed = self
-            .builder
-            .estimated_size_with(timestamp, key, value, headers)
-            .min(limit);
+        let needed = self.builder.estimated_size_with_sized(record).min(limit);
         if needed <= self.buffer_charge {
             return true;
         }
@@ -337,10 +327,12 @@ impl ProducerBatch {
         callback: &mut Option<RecordCallback>,
         now: Instant,
     ) -> Result<Option<SendFuture>, Error> {
-        if self.aborted || !self.builder.has_room_for(timestamp, key, value, headers) {
+        if self.aborted {
             return Ok(None);
         }
-        if !self.grow_buffer(timestamp, key, value, headers) {
+        // Sized once for the room check, the buffer's growth and the write.
+        let record = self.builder.size_record(timestamp, key, value, headers);
+        if !self.builder.has_room_for_sized(&record) || !self.grow_buffer(&record) {
             return Ok(None);
         }
         if let Some(callback) = callback.as_ref() {
@@ -348,10 +340,11 @@ impl ProducerBatch {
                 return Ok(None);
             }
         }
-        self.builder.append(timestamp, key, value, headers)?;
+        self.builder.append_sized(&record)?;
+        // Java's estimateSizeInBytesUpperBound(key, value, headers) for v2.
         self.max_record_size = self
             .max_record_size
-            .max(estimate_size_in_bytes_upper_bound(key, value, headers));
+            .max(RECORD_BATCH_OVERHEAD + record.size_upper_bound());
         self.last_append = now;
         let index = self.record_count;
         let (key_size, value_size) = (size_or_minus_one(key), size_or_minus_one(value));
