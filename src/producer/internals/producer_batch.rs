@@ -288,15 +288,14 @@ impl ProducerBatch {
             let old = self.builder.replace_buffer(buffer);
             pool.deallocate(old, self.buffer_charge);
             self.buffer_charge = grown;
-            return true;
         } else {
             // A compressed batch's output grows as the codec writes: only
             // the accounting grows here.
             if !pool.charge(target - self.buffer_charge, force) {
                 return false;
             }
+            self.buffer_charge = target;
         }
-        self.buffer_charge = target;
         true
     }
 
