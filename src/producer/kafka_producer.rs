@@ -45,7 +45,7 @@ use crate::producer::internals::transaction_manager::TransactionManager;
 use crate::producer::partitioner::{default_partition_for_key, Partitioner, RoundRobinPartitioner};
 use crate::producer::record::{ProducerRecord, RecordMetadata};
 use crate::producer::serialization::Serializer;
-use crate::record::{estimate_size_in_bytes_upper_bound, NO_TIMESTAMP};
+use crate::record::{SizedRecord, NO_TIMESTAMP, RECORD_BATCH_OVERHEAD};
 use crate::util::backoff::RETRY_BACKOFF_JITTER;
 use crate::util::clock::{Clock, SystemClock};
 
@@ -570,19 +570,19 @@ impl<K: 'static, V: 'static> KafkaProducer<K, V> {
         };
         set_partition(partition);
 
-        let size = estimate_size_in_bytes_upper_bound(key_bytes, value_bytes, &headers);
-        self.ensure_valid_record_size(size)?;
+        // Sized once, here: the accumulator places it in its batch without
+        // going over the headers again.
         let timestamp = timestamp.unwrap_or(wall_ms);
+        let record = SizedRecord::new(timestamp, key_bytes, value_bytes, &headers);
+        // Java's estimateSizeInBytesUpperBound.
+        self.ensure_valid_record_size(RECORD_BATCH_OVERHEAD + record.size_upper_bound())?;
         log::trace!("Attempting to append record to topic {topic} partition {partition}");
 
         let abort_on_new_batch = self.partitioner.is_some();
         let mut result = self.accumulator.append_to(
             &mut local.appender.borrow_mut(),
             partition,
-            timestamp,
-            key_bytes,
-            value_bytes,
-            &headers,
+            &record,
             callback,
             remaining,
             abort_on_new_batch,
@@ -604,10 +604,7 @@ impl<K: 'static, V: 'static> KafkaProducer<K, V> {
             result = self.accumulator.append_to(
                 &mut local.appender.borrow_mut(),
                 partition,
-                timestamp,
-                key_bytes,
-                value_bytes,
-                &headers,
+                &record,
                 callback,
                 remaining,
                 false,

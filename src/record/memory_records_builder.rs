@@ -57,11 +57,50 @@ pub struct SizedRecord<'a> {
     size: RecordSize,
 }
 
-impl SizedRecord<'_> {
+impl<'a> SizedRecord<'a> {
+    /// Sizes a record once, before its batch is known (at the first
+    /// position of a batch): the builders it is then offered to place it
+    /// at their next position without going over its headers again. Its
+    /// [`size_upper_bound`](Self::size_upper_bound) is Java's
+    /// `estimateSizeInBytesUpperBound` less the batch header.
+    #[must_use]
+    pub fn new(
+        timestamp: i64,
+        key: Option<&'a [u8]>,
+        value: Option<&'a [u8]>,
+        headers: &'a [Header],
+    ) -> Self {
+        SizedRecord {
+            timestamp,
+            key,
+            value,
+            headers,
+            size: RecordSize::new(0, 0, key, value, headers),
+        }
+    }
+
     /// The record's timestamp.
     #[must_use]
     pub fn timestamp(&self) -> i64 {
         self.timestamp
+    }
+
+    /// The record's key.
+    #[must_use]
+    pub fn key(&self) -> Option<&'a [u8]> {
+        self.key
+    }
+
+    /// The record's value.
+    #[must_use]
+    pub fn value(&self) -> Option<&'a [u8]> {
+        self.value
+    }
+
+    /// The record's headers.
+    #[must_use]
+    pub fn headers(&self) -> &'a [Header] {
+        self.headers
     }
 
     /// The record's encoded size at the position it was sized for (Java

@@ -17,7 +17,7 @@ pub mod record_batch;
 
 pub use compression::{Compression, CompressionType};
 pub use default_record::Header;
-pub use memory_records_builder::MemoryRecordsBuilder;
+pub use memory_records_builder::{MemoryRecordsBuilder, SizedRecord};
 pub use record_batch::{OwnedRecord, Record, RecordBatch, RecordBatches, RecordHeader, Records};
 
 /// Bytes of the v2 batch header (`RECORD_BATCH_OVERHEAD`).

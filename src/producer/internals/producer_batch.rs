@@ -326,12 +326,23 @@ impl ProducerBatch {
         callback: &mut Option<RecordCallback>,
         now: Instant,
     ) -> Result<Option<SendFuture>, Error> {
+        let record = self.builder.size_record(timestamp, key, value, headers);
+        self.try_append_sized(&record, callback, now)
+    }
+
+    /// [`try_append`](Self::try_append) of a record sized once for the room
+    /// check, the buffer's growth and the write (sized at any position:
+    /// the builder places it).
+    pub(crate) fn try_append_sized(
+        &mut self,
+        record: &SizedRecord<'_>,
+        callback: &mut Option<RecordCallback>,
+        now: Instant,
+    ) -> Result<Option<SendFuture>, Error> {
         if self.aborted {
             return Ok(None);
         }
-        // Sized once for the room check, the buffer's growth and the write.
-        let record = self.builder.size_record(timestamp, key, value, headers);
-        if !self.builder.has_room_for_sized(&record) || !self.grow_buffer(&record) {
+        if !self.builder.has_room_for_sized(record) || !self.grow_buffer(record) {
             return Ok(None);
         }
         if let Some(callback) = callback.as_ref() {
@@ -339,14 +350,18 @@ impl ProducerBatch {
                 return Ok(None);
             }
         }
-        self.builder.append_sized(&record)?;
+        self.builder.append_sized(record)?;
         // Java's estimateSizeInBytesUpperBound(key, value, headers) for v2.
         self.max_record_size = self
             .max_record_size
             .max(RECORD_BATCH_OVERHEAD + record.size_upper_bound());
         self.last_append = now;
         let index = self.record_count;
-        let (key_size, value_size) = (size_or_minus_one(key), size_or_minus_one(value));
+        let (key_size, value_size) = (
+            size_or_minus_one(record.key()),
+            size_or_minus_one(record.value()),
+        );
+        let timestamp = record.timestamp();
         if let Some(callback) = callback.take() {
             // Only records with a callback cost a slot here (counted above);
             // the future itself is the shared slot plus the index.

@@ -31,7 +31,7 @@ use crate::producer::internals::built_in_partitioner::StickyPartitionInfo;
 use crate::producer::internals::producer_batch::ProducerBatch;
 use crate::producer::record::RecordMetadata;
 use crate::record::{
-    estimate_size_in_bytes_upper_bound, CompressionType, Header, MemoryRecordsBuilder,
+    CompressionType, Header, MemoryRecordsBuilder, SizedRecord, RECORD_BATCH_OVERHEAD,
 };
 
 use super::{Deque, RecordAccumulator, TopicInfo};
@@ -110,14 +110,6 @@ struct NewBuffer {
 fn callback_reserve(callback: &RecordCallback, size: usize, record_size: usize) -> usize {
     let records = (size / record_size.max(1)).max(1);
     records * callback.heap_cost()
-}
-
-/// The record being appended.
-struct Record<'r> {
-    timestamp: i64,
-    key: Option<&'r [u8]>,
-    value: Option<&'r [u8]>,
-    headers: &'r [Header],
 }
 
 /// A caller's handle on one topic's part of the accumulator: the topic's
@@ -200,10 +192,7 @@ impl RecordAccumulator {
         self.append_to(
             &mut appender,
             partition,
-            timestamp,
-            key,
-            value,
-            headers,
+            &SizedRecord::new(timestamp, key, value, headers),
             callback,
             max_time_to_block,
             abort_on_new_batch,
@@ -212,16 +201,15 @@ impl RecordAccumulator {
         )
     }
 
-    /// [`append`](Self::append) through a topic's [`TopicAppender`].
+    /// [`append`](Self::append) through a topic's [`TopicAppender`], of a
+    /// record sized once by the caller (who checked its size against
+    /// `max.request.size` and `buffer.memory`).
     #[allow(clippy::too_many_arguments)] // Java's signature, one value each
     pub(crate) fn append_to(
         &self,
         appender: &mut TopicAppender,
         partition: i32,
-        timestamp: i64,
-        key: Option<&[u8]>,
-        value: Option<&[u8]>,
-        headers: &[Header],
+        record: &SizedRecord<'_>,
         callback: &mut Option<RecordCallback>,
         max_time_to_block: Duration,
         abort_on_new_batch: bool,
@@ -242,12 +230,6 @@ impl RecordAccumulator {
             buffer: None,
             counted: false,
         };
-        let record = Record {
-            timestamp,
-            key,
-            value,
-            headers,
-        };
         let topic = &*info.topic;
         // Loops only when another thread switched the sticky partition
         // between the peek and the deque lock.
@@ -265,7 +247,7 @@ impl RecordAccumulator {
                     continue;
                 }
                 if let Some(result) =
-                    self.try_append(&mut dq, &record, callback, now, effective_partition)?
+                    self.try_append(&mut dq, record, callback, now, effective_partition)?
                 {
                     let enable_switch = all_batches_full(&dq);
                     info.partitioner.update_partition_info(
@@ -295,7 +277,8 @@ impl RecordAccumulator {
             // check, so the abort's pass over that deque sees its record.
             guard.count();
             if guard.buffer.is_none() {
-                let record_size = estimate_size_in_bytes_upper_bound(key, value, headers);
+                // Java's estimateSizeInBytesUpperBound.
+                let record_size = RECORD_BATCH_OVERHEAD + record.size_upper_bound();
                 let limit = self.config.batch_size.max(record_size);
                 // The smallest buffer class that holds the record (or a
                 // free `batch.size` buffer, see `allocate_batch`): the
@@ -338,7 +321,7 @@ impl RecordAccumulator {
                 info,
                 effective_partition,
                 &mut dq,
-                &record,
+                record,
                 callback,
                 &mut guard.buffer,
                 now,
@@ -359,7 +342,7 @@ impl RecordAccumulator {
     fn try_append(
         &self,
         dq: &mut VecDeque<ProducerBatch>,
-        record: &Record<'_>,
+        record: &SizedRecord<'_>,
         callback: &mut Option<RecordCallback>,
         now: Instant,
         partition: i32,
@@ -374,14 +357,7 @@ impl RecordAccumulator {
             return Ok(None);
         };
         let initial_bytes = last.estimated_size_in_bytes();
-        match last.try_append(
-            record.timestamp,
-            record.key,
-            record.value,
-            record.headers,
-            callback,
-            now,
-        )? {
+        match last.try_append_sized(record, callback, now)? {
             None => {
                 // Frees the compressor early; the header is written at drain.
                 last.close_for_record_appends();
@@ -407,7 +383,7 @@ impl RecordAccumulator {
         info: &TopicInfo,
         partition: i32,
         dq: &mut VecDeque<ProducerBatch>,
-        record: &Record<'_>,
+        record: &SizedRecord<'_>,
         callback: &mut Option<RecordCallback>,
         buffer: &mut Option<NewBuffer>,
         now: Instant,
@@ -450,14 +426,7 @@ impl RecordAccumulator {
                     .estimation(self.config.compression.kind()),
             );
         }
-        let future = match batch.try_append(
-            record.timestamp,
-            record.key,
-            record.value,
-            record.headers,
-            callback,
-            now,
-        ) {
+        let future = match batch.try_append_sized(record, callback, now) {
             Ok(Some(f)) => f,
             other => {
                 let charged = batch.charged();

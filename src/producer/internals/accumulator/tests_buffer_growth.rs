@@ -9,12 +9,12 @@ use super::append::RecordAppendResult;
 use super::tests::{config, tp, Fixture};
 use crate::common::TopicPartition;
 use crate::error::Error;
-use crate::producer::internals::buffer_pool::SMALLEST_CLASS as INITIAL_BUFFER;
+use crate::producer::internals::buffer_pool::SMALLEST_CLASS;
 use crate::record::estimate_size_in_bytes_upper_bound;
 use crate::util::clock::Clock;
 
 /// `batch.size` in these tests: four times the initial buffer.
-const BIG_BATCH: usize = 4 * INITIAL_BUFFER;
+const BIG_BATCH: usize = 4 * SMALLEST_CLASS;
 
 const VALUE: &[u8] = &[3u8; 100];
 
@@ -103,7 +103,7 @@ fn a_batch_charge_grows_with_its_content_and_comes_back_whole() {
     // Doubling from the initial buffer up to batch.size.
     assert_eq!(
         charges,
-        vec![INITIAL_BUFFER, 2 * INITIAL_BUFFER, 4 * INITIAL_BUFFER]
+        vec![SMALLEST_CLASS, 2 * SMALLEST_CLASS, 4 * SMALLEST_CLASS]
     );
     // The batch still closes at batch.size: the next record did not fit.
     let batches = f.batches(&tp(0));
@@ -111,21 +111,21 @@ fn a_batch_charge_grows_with_its_content_and_comes_back_whole() {
     assert_eq!(charge, BIG_BATCH);
     assert!(full);
     assert!(estimated + estimate_size_in_bytes_upper_bound(None, Some(VALUE), &[]) > BIG_BATCH);
-    assert_eq!(batches[1].0, INITIAL_BUFFER);
+    assert_eq!(batches[1].0, SMALLEST_CLASS);
     assert_eq!(
         f.pool.available_memory(),
-        total - BIG_BATCH - INITIAL_BUFFER
+        total - BIG_BATCH - SMALLEST_CLASS
     );
 
     f.complete_everything();
     assert_eq!(f.pool.available_memory(), total);
     // Every buffer was kept: the full-size one, the second batch's, and
     // the two the first batch grew out of.
-    let kept = BIG_BATCH + 2 * INITIAL_BUFFER + INITIAL_BUFFER;
+    let kept = BIG_BATCH + 2 * SMALLEST_CLASS + SMALLEST_CLASS;
     assert_eq!(f.pool.unallocated_memory(), total - kept);
     // The next batch starts in a kept buffer of the smallest class.
     f.append_at_once(&tp(1), VALUE).unwrap();
-    assert_eq!(f.batches(&tp(1))[0].0, INITIAL_BUFFER);
+    assert_eq!(f.batches(&tp(1))[0].0, SMALLEST_CLASS);
     assert_eq!(f.pool.unallocated_memory(), total - kept);
     f.complete_everything();
     assert_eq!(f.pool.available_memory(), total);
@@ -135,7 +135,7 @@ fn a_batch_charge_grows_with_its_content_and_comes_back_whole() {
 fn a_thousand_partitions_with_one_record_take_a_small_buffer_each() {
     const PARTITIONS: usize = 1000;
     // A quarter of what 1000 batch.size buffers would need.
-    let f = fixture(PARTITIONS * INITIAL_BUFFER + INITIAL_BUFFER);
+    let f = fixture(PARTITIONS * SMALLEST_CLASS + SMALLEST_CLASS);
     let total = f.pool.total_memory();
     assert!(total < PARTITIONS * BIG_BATCH / 3);
     for p in 0..PARTITIONS {
@@ -144,7 +144,7 @@ fn a_thousand_partitions_with_one_record_take_a_small_buffer_each() {
     }
     assert_eq!(
         f.pool.available_memory(),
-        total - PARTITIONS * INITIAL_BUFFER
+        total - PARTITIONS * SMALLEST_CLASS
     );
     f.acc
         .abort_undrained_batches(&Error::Other("aborted".into()));
@@ -156,7 +156,7 @@ fn a_thousand_partitions_with_one_record_take_a_small_buffer_each() {
 fn a_refused_growth_closes_the_batch_and_the_next_record_takes_a_new_one() {
     // Room for the initial buffer, its first doubling, and one more
     // initial buffer: not for a batch.size batch.
-    let f = fixture(3 * INITIAL_BUFFER);
+    let f = fixture(3 * SMALLEST_CLASS);
     let mut appended = 0;
     loop {
         let r = f.append_at_once(&tp(0), VALUE).unwrap();
@@ -167,11 +167,11 @@ fn a_refused_growth_closes_the_batch_and_the_next_record_takes_a_new_one() {
     }
     let batches = f.batches(&tp(0));
     let (charge, records, estimated, full) = batches[0];
-    assert_eq!(charge, 2 * INITIAL_BUFFER);
+    assert_eq!(charge, 2 * SMALLEST_CLASS);
     assert_eq!(records, appended);
     assert!(full, "a refused growth makes the batch full");
     assert!(estimated <= charge && estimated < BIG_BATCH / 2 + 1);
-    assert_eq!(batches[1].0, INITIAL_BUFFER);
+    assert_eq!(batches[1].0, SMALLEST_CLASS);
     assert_eq!(f.pool.available_memory(), 0);
     // The second batch cannot grow either; then a third batch has no
     // memory at all and the append fails as an allocation does.
