@@ -186,11 +186,21 @@ impl ProducerBatch {
     }
 
     /// Charges the memory of this batch's callbacks and thunks to `pool`
-    /// (see the module's notes), `prepaid` bytes of it already charged; the
-    /// charge is [`charged`](Self::charged).
-    pub(crate) fn with_memory_accounting(mut self, pool: Arc<BufferPool>, prepaid: usize) -> Self {
+    /// (see the module's notes), `prepaid` bytes of it already charged,
+    /// `first_chunk`'s `THUNK_CHUNK_COST` among them when there is one;
+    /// the charge is [`charged`](Self::charged).
+    pub(crate) fn with_memory_accounting(
+        mut self,
+        pool: Arc<BufferPool>,
+        prepaid: usize,
+        first_chunk: Option<Vec<Thunk>>,
+    ) -> Self {
         self.pool = Some(pool);
         self.charged = prepaid;
+        if let Some(chunk) = first_chunk {
+            self.thunks.add_chunk(chunk);
+            self.charge_used = THUNK_CHUNK_COST;
+        }
         self
     }
 

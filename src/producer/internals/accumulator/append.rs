@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use crate::common::{Cluster, TopicPartition};
 use crate::error::Error;
-use crate::producer::future::{ProduceRequestResult, RecordCallback, SendFuture};
+use crate::producer::future::{ProduceRequestResult, RecordCallback, SendFuture, Thunk};
 use crate::producer::internals::built_in_partitioner::StickyPartitionInfo;
 use crate::producer::internals::producer_batch::ProducerBatch;
 use crate::producer::record::RecordMetadata;
@@ -79,9 +79,12 @@ impl AppendGuard<'_> {
 impl Drop for AppendGuard<'_> {
     fn drop(&mut self) {
         if let Some(b) = self.buffer.take() {
-            self.acc
-                .pool
-                .deallocate_with_charge(b.buffer, b.size, b.reserve, Vec::new());
+            self.acc.pool.deallocate_with_charge(
+                b.buffer,
+                b.size,
+                b.charged,
+                b.chunk.into_iter().collect(),
+            );
         }
         if self.counted {
             self.info.appends_in_progress.fetch_sub(1, Ordering::SeqCst);
@@ -97,8 +100,11 @@ struct NewBuffer {
     /// The batch's write limit: `batch.size`, or the record's size if
     /// larger.
     limit: usize,
-    /// Bytes charged beside it for the callbacks the batch will hold.
-    reserve: usize,
+    /// Bytes charged beside it for the callbacks the batch will hold: the
+    /// first chunk's and a reserve for boxed callbacks.
+    charged: usize,
+    /// The first thunk chunk, for a record with a callback.
+    chunk: Option<Vec<Thunk>>,
 }
 
 /// An estimate of the heap memory the callbacks of a new batch of `size`
@@ -291,23 +297,32 @@ impl RecordAccumulator {
                     effective_partition,
                     max_time_to_block.as_millis()
                 );
-                let (buffer, size, reserve) = match callback.as_ref() {
+                guard.buffer = Some(match callback.as_ref() {
                     None => {
                         let (buffer, size) = self.pool.allocate_batch(size, max_time_to_block)?;
-                        (buffer, size, 0)
+                        NewBuffer {
+                            buffer,
+                            size,
+                            limit,
+                            charged: 0,
+                            chunk: None,
+                        }
                     }
                     // The reserve is for the callbacks of a full batch.
-                    Some(cb) => self.pool.allocate_with_reserve(
-                        size,
-                        callback_reserve(cb, limit, record_size),
-                        max_time_to_block,
-                    )?,
-                };
-                guard.buffer = Some(NewBuffer {
-                    buffer,
-                    size,
-                    limit,
-                    reserve,
+                    Some(cb) => {
+                        let memory = self.pool.allocate_with_chunk(
+                            size,
+                            callback_reserve(cb, limit, record_size),
+                            max_time_to_block,
+                        )?;
+                        NewBuffer {
+                            buffer: memory.buffer,
+                            size: memory.counted,
+                            limit,
+                            charged: memory.charged,
+                            chunk: memory.chunk,
+                        }
+                    }
                 });
                 // The allocation may have blocked.
                 now = self.clock.now();
@@ -397,7 +412,8 @@ impl RecordAccumulator {
             buffer: buf,
             size,
             limit,
-            reserve,
+            charged,
+            chunk,
         }) = buffer.take()
         else {
             return Err(Error::Other(
@@ -411,15 +427,22 @@ impl RecordAccumulator {
             Ok(b) => b,
             Err(e) => {
                 // The codec was checked at construction; give the memory back.
-                self.pool
-                    .deallocate_with_charge(Vec::new(), size, reserve, Vec::new());
+                self.pool.deallocate_with_charge(
+                    Vec::new(),
+                    size,
+                    charged,
+                    chunk.into_iter().collect(),
+                );
                 return Err(e);
             }
         };
         let tp = TopicPartition::new(info.topic.clone(), partition);
         let result = ProduceRequestResult::new(tp.clone(), self.clock.clone());
-        let mut batch = ProducerBatch::new(tp, builder, size, now, result)
-            .with_memory_accounting(self.pool.clone(), reserve);
+        let mut batch = ProducerBatch::new(tp, builder, size, now, result).with_memory_accounting(
+            self.pool.clone(),
+            charged,
+            chunk,
+        );
         if self.config.compression.kind() != CompressionType::None {
             batch.set_estimated_compression_ratio(
                 info.compression_ratio

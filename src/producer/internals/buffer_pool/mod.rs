@@ -50,8 +50,10 @@
 //! when forced, takes what there is and puts the pool into *debt* for the
 //! rest. Returned memory pays the debt first, so while the pool is in debt
 //! nothing is free and every allocation waits. A new batch for a record
-//! with a callback takes its buffer and an estimate of its callbacks'
-//! memory in one wait (`allocate_with_reserve`). Charges come back with
+//! with a callback takes its buffer, its first thunk chunk and an estimate
+//! of its callbacks' boxes in one wait (`allocate_with_chunk`), so that
+//! its first record needs no forced charge (debt, which returned chunks
+//! and buffers would pay by being freed instead of kept). Charges come back with
 //! the batch (`deallocate_with_charge`) or, unused, when it is drained
 //! (`release`).
 //!
@@ -231,26 +233,32 @@ impl State {
     }
 }
 
-/// Which free buffers a grant may take.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Take {
-    /// None: the bytes are counted, the caller allocates.
-    Nothing,
-    /// One of exactly the size asked, if it is a class.
-    Exact,
-    /// One of the smallest class that holds the size asked (for batches,
-    /// which count what their buffer holds): taking a free buffer beats
-    /// freeing it to allocate another.
-    AtLeast,
-}
-
-/// What the locked part of `allocate` hands to the unlocked part.
-enum Granted {
-    /// A buffer from the free list.
-    Pooled(Vec<u8>),
-    /// `size` bytes reserved; the buffer is allocated after unlocking.
+/// What the locked part of an allocation hands to the unlocked part.
+enum Granted<W> {
+    /// What was asked, taken whole at once (free buffers, mostly).
+    Whole(W),
+    /// `size` bytes reserved; what they are for is allocated after
+    /// unlocking.
     Reserved,
 }
+
+/// What [`BufferPool::allocate_with_chunk`] grants a new batch.
+#[derive(Debug)]
+pub(crate) struct NewBatchMemory {
+    /// The batch's buffer.
+    pub(crate) buffer: Vec<u8>,
+    /// The bytes the buffer counts against the pool.
+    pub(crate) counted: usize,
+    /// The bytes charged beside it: the chunk's and the reserve.
+    pub(crate) charged: usize,
+    /// The first thunk chunk; `None` in a pool too small for it.
+    pub(crate) chunk: Option<Vec<Thunk>>,
+}
+
+/// A new batch's memory taken whole from the pool: a free buffer (or
+/// `None`: allocate one of the size asked), the bytes it counts, and a
+/// free thunk chunk (or `None`: allocate one).
+type BatchMemory = (Option<Vec<u8>>, usize, Option<Vec<Thunk>>);
 
 impl BufferPool {
     /// A pool of `total_memory` bytes (`buffer.memory`) that keeps buffers of
@@ -305,23 +313,26 @@ impl BufferPool {
         size: usize,
         max_time_to_block: Duration,
     ) -> Result<Vec<u8>, Error> {
-        match self.acquire(size, max_time_to_block, Take::Exact)? {
-            Granted::Pooled(buffer) => Ok(buffer),
+        let poolable = self.poolable_size;
+        match self.acquire(size, max_time_to_block, |state| {
+            state.take_class(size, poolable)
+        })? {
+            Granted::Whole(buffer) => Ok(buffer),
             // Allocated outside the lock: other threads need not wait for
             // the allocator.
             Granted::Reserved => Ok(Vec::with_capacity(size)),
         }
     }
 
-    /// The accounting part of [`allocate`](Self::allocate): `size` bytes
-    /// taken, or a free class buffer as `take` allows (which may be
-    /// larger: it counts its capacity).
-    fn acquire(
+    /// The accounting part of an allocation: `size` bytes taken, or what
+    /// `whole` takes at once (free buffers) when it can, before waiting and
+    /// at the first wake-up.
+    fn acquire<W>(
         &self,
         size: usize,
         max_time_to_block: Duration,
-        take: Take,
-    ) -> Result<Granted, Error> {
+        mut whole: impl FnMut(&mut State) -> Option<W>,
+    ) -> Result<Granted<W>, Error> {
         if size > self.total_memory {
             return Err(Error::Other(format!(
                 "Attempt to allocate {size} bytes, but there is a hard limit of {} on memory allocations.",
@@ -336,7 +347,7 @@ impl BufferPool {
         if state.closed {
             return Err(closed_error());
         }
-        let granted = self.grant(&mut state, size, take, max_time_to_block, deadline);
+        let granted = self.grant(&mut state, size, &mut whole, max_time_to_block, deadline);
         // Whatever happened, pass leftover memory on to the next in line.
         state.signal_next_waiter_if_memory_available();
         granted
@@ -353,8 +364,13 @@ impl BufferPool {
         size: usize,
         max_time_to_block: Duration,
     ) -> Result<(Vec<u8>, usize), Error> {
-        match self.acquire(size, max_time_to_block, Take::AtLeast)? {
-            Granted::Pooled(buffer) => {
+        let poolable = self.poolable_size;
+        let at_least = |state: &mut State| {
+            let class = state.free_class_at_least(size, poolable)?;
+            state.take_class(class, poolable)
+        };
+        match self.acquire(size, max_time_to_block, at_least)? {
+            Granted::Whole(buffer) => {
                 let counted = buffer.capacity();
                 Ok((buffer, counted))
             }
@@ -362,59 +378,95 @@ impl BufferPool {
         }
     }
 
-    /// [`allocate_batch`](Self::allocate_batch) of `size` bytes plus a
-    /// charge of up to `reserve` bytes (as [`charge`](Self::charge) takes
-    /// them), granted together so that a thread never holds one while
-    /// waiting for the other. Returns the buffer, the bytes it counts
-    /// against the pool, and the bytes charged: `reserve`, or what is left
-    /// of the pool beside `size` if that is less.
-    pub(crate) fn allocate_with_reserve(
+    /// The memory of a new batch whose first record has a callback, granted
+    /// in one wait so that a thread never holds part of it while waiting
+    /// for the rest: a buffer of `size` bytes as
+    /// [`allocate_batch`](Self::allocate_batch) gives it, the first thunk
+    /// chunk, and a charge of up to `reserve` more bytes (as
+    /// [`charge`](Self::charge) takes them) for the callbacks' boxes.
+    /// Free buffers and chunks are taken when there are some, rather than
+    /// freed to make room for new ones.
+    ///
+    /// The reserve is less than asked if the pool is too small for it. In
+    /// a pool too small for the buffer and a chunk, only the buffer is
+    /// granted, as [`allocate_batch`](Self::allocate_batch) does (the first
+    /// record's chunk is then charged when it is appended).
+    pub(crate) fn allocate_with_chunk(
         &self,
         size: usize,
         reserve: usize,
         max_time_to_block: Duration,
-    ) -> Result<(Vec<u8>, usize, usize), Error> {
-        let reserve = reserve.min(self.total_memory.saturating_sub(size));
-        if reserve == 0 {
-            let (buffer, charged) = self.allocate_batch(size, max_time_to_block)?;
-            return Ok((buffer, charged, 0));
+    ) -> Result<NewBatchMemory, Error> {
+        if size.saturating_add(THUNK_CHUNK_COST) > self.total_memory {
+            let (buffer, counted) = self.allocate_batch(size, max_time_to_block)?;
+            return Ok(NewBatchMemory {
+                buffer,
+                counted,
+                charged: 0,
+                chunk: None,
+            });
         }
-        // A free buffer when there is one and memory beside it for the
-        // reserve: batch buffers keep being recycled.
-        {
-            let mut state = self.state.lock();
-            let class = (!state.closed && state.waiters.is_empty())
-                .then(|| state.free_class_at_least(size, self.poolable_size))
-                .flatten();
-            if let Some(class) = class {
-                let beside = self.available_locked(&state) - class;
-                if beside >= reserve {
-                    if let Some(buffer) = state.take_class(class, self.poolable_size) {
-                        state.free_up(reserve);
-                        state.non_pooled_available -= reserve;
-                        return Ok((buffer, class, reserve));
+        let reserve = reserve.min(
+            self.total_memory
+                .saturating_sub(size)
+                .saturating_sub(THUNK_CHUNK_COST),
+        );
+        let charged = reserve + THUNK_CHUNK_COST;
+        let whole = |state: &mut State| self.take_batch_memory(state, size, charged);
+        let (buffer, counted, chunk) =
+            match self.acquire(size + charged, max_time_to_block, whole)? {
+                Granted::Whole(memory) => memory,
+                // Gathered piecemeal (accounting only): free ones, if there
+                // are some by now, replace the bytes taken for the buffer and
+                // the chunk.
+                Granted::Reserved => {
+                    let mut state = self.state.lock();
+                    let buffer = state.take_class(size, self.poolable_size);
+                    if buffer.is_some() {
+                        state.give_back(size);
                     }
+                    let chunk = state.chunks.pop();
+                    if chunk.is_some() {
+                        state.give_back(THUNK_CHUNK_COST);
+                    }
+                    state.signal_next_waiter_if_memory_available();
+                    (buffer, size, chunk)
                 }
-            }
+            };
+        let buffer = buffer.unwrap_or_else(|| Vec::with_capacity(size));
+        let chunk = chunk.unwrap_or_else(|| Vec::with_capacity(THUNK_CHUNK));
+        Ok(NewBatchMemory {
+            buffer,
+            counted,
+            charged,
+            chunk: Some(chunk),
+        })
+    }
+
+    /// The locked part of [`allocate_with_chunk`](Self::allocate_with_chunk)
+    /// when the free memory covers it all: a free buffer of at least
+    /// `size` bytes and a free chunk when there are some (taken rather than
+    /// freed to make room for new ones), and the rest of `size + charged`
+    /// from the unallocated bytes.
+    fn take_batch_memory(
+        &self,
+        state: &mut State,
+        size: usize,
+        charged: usize,
+    ) -> Option<BatchMemory> {
+        let class = state.free_class_at_least(size, self.poolable_size);
+        let counted = class.unwrap_or(size);
+        if self.available_locked(state) < counted + charged {
+            return None;
         }
-        // The memory is granted as a whole (accounting only: a class
-        // buffer of `size + reserve` bytes would not serve). A free buffer
-        // of `size`'s class then replaces the `size` bytes taken for the
-        // batch's buffer.
-        self.acquire(size + reserve, max_time_to_block, Take::Nothing)?;
-        let mut state = self.state.lock();
-        let buffer = match state.take_class(size, self.poolable_size) {
-            Some(buffer) => {
-                state.give_back(size);
-                state.signal_next_waiter_if_memory_available();
-                buffer
-            }
-            None => {
-                drop(state);
-                Vec::with_capacity(size)
-            }
-        };
-        Ok((buffer, size, reserve))
+        let buffer = class.and_then(|c| state.take_class(c, self.poolable_size));
+        let chunk = state.chunks.pop();
+        let raw = if buffer.is_some() { 0 } else { size }
+            + if chunk.is_some() { 0 } else { THUNK_CHUNK_COST }
+            + (charged - THUNK_CHUNK_COST);
+        state.free_up(raw);
+        state.non_pooled_available -= raw;
+        Some((buffer, counted, chunk))
     }
 
     /// A new, empty buffer of at least `to` bytes' capacity for a batch
@@ -448,29 +500,17 @@ impl BufferPool {
         Some(Vec::with_capacity(to))
     }
 
-    /// A free buffer for `size` bytes, as `take` allows.
-    fn take_free(&self, state: &mut State, size: usize, take: Take) -> Option<Vec<u8>> {
-        match take {
-            Take::Nothing => None,
-            Take::Exact => state.take_class(size, self.poolable_size),
-            Take::AtLeast => {
-                let class = state.free_class_at_least(size, self.poolable_size)?;
-                state.take_class(class, self.poolable_size)
-            }
-        }
-    }
-
     /// The locked part of `allocate`.
-    fn grant(
+    fn grant<W>(
         &self,
         state: &mut MutexGuard<'_, State>,
         size: usize,
-        take: Take,
+        whole: &mut impl FnMut(&mut State) -> Option<W>,
         max_time_to_block: Duration,
         deadline: Option<std::time::Instant>,
-    ) -> Result<Granted, Error> {
-        if let Some(buffer) = self.take_free(state, size, take) {
-            return Ok(Granted::Pooled(buffer));
+    ) -> Result<Granted<W>, Error> {
+        if let Some(w) = whole(state) {
+            return Ok(Granted::Whole(w));
         }
         if self.available_locked(state) >= size {
             state.free_up(size);
@@ -508,8 +548,8 @@ impl BufferPool {
                 )));
             }
             if accumulated == 0 {
-                if let Some(buffer) = self.take_free(state, size, take) {
-                    break Ok(Granted::Pooled(buffer));
+                if let Some(w) = whole(state) {
+                    break Ok(Granted::Whole(w));
                 }
             }
             // Take what there is; the rest may come with later wake-ups.

@@ -341,34 +341,57 @@ fn charges_take_free_memory_and_are_refused_when_short() {
 }
 
 #[test]
-fn a_buffer_and_its_reserve_are_granted_together() {
-    let pool = pool(1024, 128);
-    let (buffer, _, reserve) = pool.allocate_with_reserve(128, 300, LONG).unwrap();
-    assert_eq!((buffer.capacity(), reserve), (128, 300));
-    assert_eq!(pool.available_memory(), 1024 - 428);
-    // Not enough for both: it waits for both (here: fails at once) and
-    // takes neither.
+fn a_buffer_its_first_chunk_and_a_reserve_are_granted_together() {
+    use crate::producer::future::{THUNK_CHUNK, THUNK_CHUNK_COST as COST};
+    let total = 16384;
+    let pool = pool(total, 4096);
+    let m = pool.allocate_with_chunk(4096, 300, LONG).unwrap();
+    let (buffer, counted, charged, chunk) = (m.buffer, m.counted, m.charged, m.chunk);
+    assert_eq!(
+        (buffer.capacity(), counted, charged),
+        (4096, 4096, 300 + COST)
+    );
+    let chunk = chunk.expect("room for a chunk");
+    assert_eq!((chunk.len(), chunk.capacity()), (0, THUNK_CHUNK));
+    assert_eq!(pool.available_memory(), total - 4096 - 300 - COST);
+    // Not enough for all of it: it waits for all (here: fails at once)
+    // and takes nothing.
+    let left = pool.available_memory();
     let e = pool
-        .allocate_with_reserve(128, 500, Duration::ZERO)
+        .allocate_with_chunk(4096, left, Duration::ZERO)
         .unwrap_err();
     assert!(matches!(e, Error::BufferExhausted(_)), "{e:?}");
-    assert_eq!(pool.available_memory(), 1024 - 428);
-    // The buffer goes back to the free list, the reserve as a charge.
-    let address = buffer.as_ptr() as usize;
-    pool.deallocate_with_charge(buffer, 128, reserve, Vec::new());
-    assert_eq!(pool.available_memory(), 1024);
-    // The pooled buffer is used again, with memory beside it.
-    let (again, _, reserve) = pool.allocate_with_reserve(128, 300, LONG).unwrap();
-    assert_eq!((again.as_ptr() as usize, reserve), (address, 300));
-    assert_eq!(pool.unallocated_memory(), 1024 - 428);
-    pool.deallocate_with_charge(again, 128, reserve, Vec::new());
-    // The reserve is capped at what the pool has beside the buffer.
-    let (whole, charged, reserve) = pool.allocate_with_reserve(100, 5_000, LONG).unwrap();
-    assert_eq!((whole.capacity(), charged, reserve), (100, 100, 924));
+    assert_eq!(pool.available_memory(), left);
+    // The buffer and the chunk are kept, the rest comes back as a charge.
+    let (buffer_at, chunk_at) = (buffer.as_ptr() as usize, chunk.as_ptr() as usize);
+    pool.deallocate_with_charge(buffer, 4096, charged, vec![chunk]);
+    assert_eq!(pool.available_memory(), total);
+    assert_eq!(pool.unallocated_memory(), total - 4096 - COST);
+    // Both serve the next batch, the reserve comes from the rest.
+    let m = pool.allocate_with_chunk(4096, 300, LONG).unwrap();
+    let (again, charged, chunk) = (m.buffer, m.charged, m.chunk);
+    assert_eq!(again.as_ptr() as usize, buffer_at);
+    let chunk = chunk.expect("room for a chunk");
+    assert_eq!(chunk.as_ptr() as usize, chunk_at);
+    assert_eq!(pool.unallocated_memory(), total - 4096 - COST - 300);
+    pool.deallocate_with_charge(again, 4096, charged, vec![chunk]);
+    // The reserve is capped at what the pool has beside the buffer and
+    // the chunk; the wait frees the kept ones to make room.
+    let m = pool.allocate_with_chunk(100, 100_000, LONG).unwrap();
+    let (whole, counted, charged, chunk) = (m.buffer, m.counted, m.charged, m.chunk);
+    assert_eq!(
+        (whole.capacity(), counted, charged),
+        (100, 100, total - 100)
+    );
     assert_eq!(pool.available_memory(), 0);
-    pool.deallocate_with_charge(whole, 100, reserve, Vec::new());
-    assert_eq!(pool.available_memory(), 1024);
+    pool.deallocate_with_charge(whole, 100, charged, chunk.into_iter().collect());
+    assert_eq!(pool.available_memory(), total);
     assert_eq!(pool.debt(), 0);
+    // A pool too small for a buffer and a chunk grants the buffer alone.
+    let small = self::pool(COST, COST);
+    let m = small.allocate_with_chunk(COST, 10, LONG).unwrap();
+    assert_eq!((m.counted, m.charged, m.chunk.is_none()), (COST, 0, true));
+    small.deallocate(m.buffer, m.counted);
 }
 
 #[test]
