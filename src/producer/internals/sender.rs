@@ -57,7 +57,7 @@ use std::time::{Duration, Instant};
 use crate::clients::network_client::{KafkaClient, NetworkClient};
 use crate::common::TopicPartition;
 use crate::error::Error;
-use crate::network::Wakeup;
+use crate::network::{Frame, Wakeup};
 use crate::producer::internals::accumulator::RecordAccumulator;
 use crate::producer::internals::producer_batch::ProducerBatch;
 use crate::producer::internals::producer_metadata::{ProducerMetadata, ProducerTopics};
@@ -533,7 +533,7 @@ impl<C: KafkaClient<Policy = ProducerTopics>> Sender<C> {
         let acks = self.config.acks;
         let timeout_ms = i32::try_from(self.config.request_timeout.as_millis()).unwrap_or(i32::MAX);
         let sent = {
-            let encode = |version: i16, out: &mut Vec<u8>| -> crate::Result<()> {
+            let encode = |version: i16, frame: &mut Frame| -> crate::Result<()> {
                 if version < PRODUCE_MIN_VERSION_FOR_ZSTD
                     && batches
                         .iter()
@@ -541,20 +541,31 @@ impl<C: KafkaClient<Policy = ProducerTopics>> Sender<C> {
                 {
                     return Err(zstd_needs_produce_v7(version));
                 }
+                // The batches' bytes go into the frame as shared segments,
+                // not copied: `shared[topic][partition]` is the buffer of
+                // the records field at that place of `topic_data`.
                 let mut topic_data: Vec<TopicProduceData<'_>> = Vec::new();
+                let mut shared: Vec<Vec<Option<&Arc<Vec<u8>>>>> = Vec::new();
                 for b in &batches {
                     let tp = b.topic_partition();
+                    let bytes = b.shared_records();
                     let data = PartitionProduceData {
                         index: tp.partition(),
-                        records: Some(b.records()),
+                        records: Some(bytes.map_or(&[][..], |r| r.as_slice())),
                     };
-                    match topic_data.iter_mut().find(|t| t.name == tp.topic()) {
-                        Some(t) => t.partition_data.push(data),
-                        None => topic_data.push(TopicProduceData {
-                            name: tp.topic().into(),
-                            topic_id: cluster.topic_id(tp.topic()).unwrap_or(ZERO_UUID),
-                            partition_data: vec![data],
-                        }),
+                    match topic_data.iter().position(|t| t.name == tp.topic()) {
+                        Some(i) => {
+                            topic_data[i].partition_data.push(data);
+                            shared[i].push(bytes);
+                        }
+                        None => {
+                            topic_data.push(TopicProduceData {
+                                name: tp.topic().into(),
+                                topic_id: cluster.topic_id(tp.topic()).unwrap_or(ZERO_UUID),
+                                partition_data: vec![data],
+                            });
+                            shared.push(vec![bytes]);
+                        }
                     }
                 }
                 let request = ProduceRequest {
@@ -563,7 +574,24 @@ impl<C: KafkaClient<Policy = ProducerTopics>> Sender<C> {
                     timeout_ms,
                     topic_data,
                 };
-                request.encode(out, version).map_err(Error::from)
+                let mut splices = Vec::with_capacity(batches.len());
+                request.encode_with_records(frame.bytes_mut(), version, |out, field| {
+                    match shared
+                        .get(field.topic)
+                        .and_then(|t| t.get(field.partition))
+                        .copied()
+                        .flatten()
+                    {
+                        Some(bytes) => splices.push((out.len(), Arc::clone(bytes))),
+                        // Not built (cannot happen for a drained batch):
+                        // the (empty) records are copied.
+                        None => out.extend_from_slice(field.records),
+                    }
+                })?;
+                for (at, bytes) in splices {
+                    frame.push_shared_at(at, bytes);
+                }
+                Ok(())
             };
             self.client.send(
                 node,
