@@ -436,7 +436,9 @@ impl<P: TopicPolicy> NetworkClient<P> {
         now: Instant,
     ) -> Result<i32> {
         let correlation_id = self.next_correlation_id();
-        let mut frame = Frame::with_capacity(128);
+        // Room for the header and a small request's fields (a produce
+        // request's batches are not copied in).
+        let mut frame = Frame::with_capacity(256);
         let head = frame.bytes_mut();
         head.extend_from_slice(&[0; 4]);
         write_request_header(

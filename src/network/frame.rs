@@ -32,6 +32,31 @@ pub(crate) struct Frame {
     shared_len: usize,
 }
 
+/// Splices shared segments into a [`Frame`] while its owned bytes are
+/// being written (see [`Frame::splicer`]).
+#[derive(Debug)]
+pub(crate) struct Splicer<'a> {
+    shared: &'a mut Vec<(usize, Arc<Vec<u8>>)>,
+    shared_len: &'a mut usize,
+}
+
+impl Splicer<'_> {
+    /// Makes room for `additional` more segments in one step.
+    pub(crate) fn reserve(&mut self, additional: usize) {
+        self.shared.reserve(additional);
+    }
+
+    /// Splices `bytes` in at `at`, the length of the owned bytes written
+    /// so far (a position before the previous splice is raised to it, so
+    /// the segments stay in order; one past the owned bytes would make the
+    /// frame short, never a panic).
+    pub(crate) fn push(&mut self, at: usize, bytes: Arc<Vec<u8>>) {
+        let at = at.max(self.shared.last().map_or(0, |&(p, _)| p));
+        *self.shared_len += bytes.len();
+        self.shared.push((at, bytes));
+    }
+}
+
 impl From<Vec<u8>> for Frame {
     fn from(owned: Vec<u8>) -> Self {
         Frame {
@@ -67,11 +92,24 @@ impl Frame {
     /// Splices `bytes` in before the owned byte at `at` (clamped to the
     /// owned bytes written, and to no earlier than the previous splice, so
     /// the segments stay in order).
+    #[allow(dead_code)] // tests
     pub(crate) fn push_shared_at(&mut self, at: usize, bytes: Arc<Vec<u8>>) {
-        let floor = self.shared.last().map_or(0, |&(p, _)| p);
-        let at = at.clamp(floor, self.owned.len().max(floor));
-        self.shared_len += bytes.len();
-        self.shared.push((at, bytes));
+        let end = self.owned.len();
+        let (_, mut splicer) = self.splicer();
+        splicer.push(at.min(end), bytes);
+    }
+
+    /// The owned bytes for appending, and a [`Splicer`] that puts shared
+    /// segments between them, usable together: an encoder writes its
+    /// fields into the first and hands a records field to the second.
+    pub(crate) fn splicer(&mut self) -> (&mut Vec<u8>, Splicer<'_>) {
+        (
+            &mut self.owned,
+            Splicer {
+                shared: &mut self.shared,
+                shared_len: &mut self.shared_len,
+            },
+        )
     }
 
     /// Total length: owned and shared bytes.
@@ -272,15 +310,12 @@ mod tests {
             frame
                 .bytes_mut()
                 .extend_from_slice(&[0, 0, 0, 0, 0xAB, 0xCD]);
-            let mut splices = Vec::new();
-            req.encode_with_records(frame.bytes_mut(), version, |out, field| {
+            let (out, mut splicer) = frame.splicer();
+            req.encode_with_records(out, version, |out, field| {
                 let bytes = &buffers[field.topic][field.partition];
                 assert_eq!(bytes.as_slice(), field.records);
-                splices.push((out.len(), Arc::clone(bytes)));
+                splicer.push(out.len(), Arc::clone(bytes));
             })?;
-            for (at, bytes) in splices {
-                frame.push_shared_at(at, bytes);
-            }
             frame.patch_size_prefix().unwrap();
             Ok(frame)
         }

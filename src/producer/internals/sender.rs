@@ -88,6 +88,26 @@ fn zstd_needs_produce_v7(version: i16) -> Error {
     }
 }
 
+/// The shared buffer that `records` (a records field of a request being
+/// encoded) borrows from: the batch's whose built bytes are exactly that
+/// slice. Fields come in drain order within each topic, so the batch after
+/// the last one found is tried first; the search allocates nothing.
+fn shared_buffer_of<'b>(
+    batches: &'b [ProducerBatch],
+    next: &mut usize,
+    records: &[u8],
+) -> Option<&'b Arc<Vec<u8>>> {
+    let n = batches.len();
+    let start = *next;
+    let (i, shared) = (0..n).map(|k| (start + k) % n).find_map(|i| {
+        let shared = batches[i].shared_records()?;
+        // Same address and length: the field is these bytes.
+        std::ptr::eq(shared.as_slice(), records).then_some((i, shared))
+    })?;
+    *next = i + 1;
+    Some(shared)
+}
+
 /// What the sender takes from the configuration.
 #[derive(Debug, Clone)]
 pub(crate) struct SenderConfig {
@@ -541,31 +561,21 @@ impl<C: KafkaClient<Policy = ProducerTopics>> Sender<C> {
                 {
                     return Err(zstd_needs_produce_v7(version));
                 }
-                // The batches' bytes go into the frame as shared segments,
-                // not copied: `shared[topic][partition]` is the buffer of
-                // the records field at that place of `topic_data`.
                 let mut topic_data: Vec<TopicProduceData<'_>> = Vec::new();
-                let mut shared: Vec<Vec<Option<&Arc<Vec<u8>>>>> = Vec::new();
                 for b in &batches {
                     let tp = b.topic_partition();
-                    let bytes = b.shared_records();
                     let data = PartitionProduceData {
                         index: tp.partition(),
-                        records: Some(bytes.map_or(&[][..], |r| r.as_slice())),
+                        // Borrowed from the shared buffer, found again below.
+                        records: Some(b.shared_records().map_or(&[][..], |r| r.as_slice())),
                     };
-                    match topic_data.iter().position(|t| t.name == tp.topic()) {
-                        Some(i) => {
-                            topic_data[i].partition_data.push(data);
-                            shared[i].push(bytes);
-                        }
-                        None => {
-                            topic_data.push(TopicProduceData {
-                                name: tp.topic().into(),
-                                topic_id: cluster.topic_id(tp.topic()).unwrap_or(ZERO_UUID),
-                                partition_data: vec![data],
-                            });
-                            shared.push(vec![bytes]);
-                        }
+                    match topic_data.iter_mut().find(|t| t.name == tp.topic()) {
+                        Some(t) => t.partition_data.push(data),
+                        None => topic_data.push(TopicProduceData {
+                            name: tp.topic().into(),
+                            topic_id: cluster.topic_id(tp.topic()).unwrap_or(ZERO_UUID),
+                            partition_data: vec![data],
+                        }),
                     }
                 }
                 let request = ProduceRequest {
@@ -574,23 +584,19 @@ impl<C: KafkaClient<Policy = ProducerTopics>> Sender<C> {
                     timeout_ms,
                     topic_data,
                 };
-                let mut splices = Vec::with_capacity(batches.len());
-                request.encode_with_records(frame.bytes_mut(), version, |out, field| {
-                    match shared
-                        .get(field.topic)
-                        .and_then(|t| t.get(field.partition))
-                        .copied()
-                        .flatten()
-                    {
-                        Some(bytes) => splices.push((out.len(), Arc::clone(bytes))),
+                // The batches' bytes go into the frame as shared segments,
+                // not copied.
+                let (out, mut splicer) = frame.splicer();
+                splicer.reserve(batches.len());
+                let mut next = 0;
+                request.encode_with_records(out, version, |out, field| {
+                    match shared_buffer_of(&batches, &mut next, field.records) {
+                        Some(bytes) => splicer.push(out.len(), Arc::clone(bytes)),
                         // Not built (cannot happen for a drained batch):
                         // the (empty) records are copied.
                         None => out.extend_from_slice(field.records),
                     }
                 })?;
-                for (at, bytes) in splices {
-                    frame.push_shared_at(at, bytes);
-                }
                 Ok(())
             };
             self.client.send(
