@@ -5,7 +5,8 @@
 //! ```text
 //!  send(node, api, encode)          poll(timeout, now)
 //!    version negotiated per node      metadata update if due (least-loaded node)
-//!    header + body in one frame       selector.poll
+//!    header + body in one Frame       selector.poll
+//!    (record batches shared, not copied)
 //!    queued, tracked in flight        completed sends    acks=0 requests complete
 //!                                     completed receives header checked against the
 //!                                                        oldest in-flight request;
@@ -40,7 +41,7 @@ use super::in_flight_requests::{InFlightRequest, InFlightRequests};
 use super::metadata::{Metadata, TopicPolicy};
 use crate::common::Node;
 use crate::error::{Error, Result};
-use crate::network::{Selector, SelectorConfig, Wakeup};
+use crate::network::{Frame, Selector, SelectorConfig, Wakeup};
 use crate::protocol::api_key::{request_header_version, ApiKey, VersionRange};
 use crate::protocol::codec::Reader;
 use crate::protocol::header::write_request_header;
@@ -373,16 +374,17 @@ impl<P: TopicPolicy> NetworkClient<P> {
 
     /// Sends a request to a ready `node` at the newest version both sides
     /// speak within `versions` (default: all this client speaks). `encode`
-    /// writes the body for the chosen version; header and body go into one
-    /// frame. Returns the correlation id. A request that expects no
-    /// response completes once written.
+    /// appends the body for the chosen version to the frame, after the
+    /// header; it may splice in shared segments (record batches) instead
+    /// of copying them. Returns the correlation id. A request that expects
+    /// no response completes once written.
     #[allow(clippy::too_many_arguments)] // Java's ClientRequest, spelled out
     pub(crate) fn send(
         &mut self,
         node: i32,
         api_key: ApiKey,
         versions: Option<VersionRange>,
-        encode: impl FnOnce(i16, &mut Vec<u8>) -> Result<()>,
+        encode: impl FnOnce(i16, &mut Frame) -> Result<()>,
         expect_response: bool,
         request_timeout: Duration,
         now: Instant,
@@ -427,17 +429,20 @@ impl<P: TopicPolicy> NetworkClient<P> {
         node: i32,
         api_key: ApiKey,
         version: i16,
-        encode: impl FnOnce(i16, &mut Vec<u8>) -> Result<()>,
+        encode: impl FnOnce(i16, &mut Frame) -> Result<()>,
         expect_response: bool,
         request_timeout: Duration,
         kind: RequestKind,
         now: Instant,
     ) -> Result<i32> {
         let correlation_id = self.next_correlation_id();
-        let mut frame = Vec::with_capacity(128);
-        frame.extend_from_slice(&[0; 4]);
+        // Room for the header and a small request's fields (a produce
+        // request's batches are not copied in).
+        let mut frame = Frame::with_capacity(256);
+        let head = frame.bytes_mut();
+        head.extend_from_slice(&[0; 4]);
         write_request_header(
-            &mut frame,
+            head,
             api_key,
             version,
             correlation_id,
@@ -445,13 +450,13 @@ impl<P: TopicPolicy> NetworkClient<P> {
             request_header_version(api_key, version),
         )?;
         encode(version, &mut frame)?;
-        let size = i32::try_from(frame.len() - 4).map_err(|_| {
-            Error::Other(format!(
+        // The size prefix counts every segment, shared ones included.
+        if frame.patch_size_prefix().is_none() {
+            return Err(Error::Other(format!(
                 "{api_key} request of {} bytes exceeds 2 GiB",
                 frame.len()
-            ))
-        })?;
-        frame[..4].copy_from_slice(&size.to_be_bytes());
+            )));
+        }
         self.selector.send(node, frame)?;
         log::trace!(
             "Sending {} request with correlation id {} to node {} at version {}",

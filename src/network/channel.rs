@@ -23,6 +23,7 @@ use mio::Token;
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 use super::disconnect::DisconnectReason;
+use super::frame::Frame;
 use super::receive::NetworkReceive;
 use super::send::{SendQueue, WriteEnd};
 
@@ -80,7 +81,7 @@ impl Channel {
     }
 
     /// Queues a frame.
-    pub(crate) fn push_send(&mut self, frame: Vec<u8>) {
+    pub(crate) fn push_send(&mut self, frame: Frame) {
         self.sends.push(frame);
     }
 

@@ -7,6 +7,8 @@
 //!   [`Wakeup`], the cross-thread handle that interrupts a blocked poll;
 //! * [`channel`]: one connection (socket, connect state, queued sends, the
 //!   receive in progress);
+//! * [`frame`]: [`Frame`], a request's bytes as owned segments with record
+//!   batches' shared buffers spliced in (written without copying them);
 //! * [`receive`] and [`send`]: frame reassembly with the size limit checked
 //!   before allocating, and the write queue with partial, vectored writes;
 //! * [`disconnect`]: why a connection was closed.
@@ -16,6 +18,7 @@
 
 pub(crate) mod channel;
 pub(crate) mod disconnect;
+pub(crate) mod frame;
 pub(crate) mod receive;
 pub(crate) mod selector;
 pub(crate) mod send;
@@ -24,4 +27,5 @@ pub(crate) mod send;
 mod tests;
 
 pub(crate) use disconnect::DisconnectReason;
+pub(crate) use frame::Frame;
 pub(crate) use selector::{Selector, SelectorConfig, Wakeup};

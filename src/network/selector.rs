@@ -30,6 +30,7 @@ use mio::{Events, Interest, Poll, Token, Waker};
 
 use super::channel::{open_socket, Channel, ChannelState};
 use super::disconnect::DisconnectReason;
+use super::frame::Frame;
 use crate::util::clock::Clock;
 
 /// The token of the waker; connections get tokens from 1 up, never reused,
@@ -258,15 +259,16 @@ impl Selector {
 
     /// Queues a whole frame (4-byte big-endian size prefix included) for
     /// `node`. Several frames may be queued; they are written in order by
-    /// `poll`, also while the connect is still in progress. The vector is
-    /// kept as it is until written, never copied.
+    /// `poll`, also while the connect is still in progress. The frame (a
+    /// `Vec<u8>` or a [`Frame`] with shared record batches) is kept as it
+    /// is until written, never copied.
     ///
     /// Fails with `NotConnected` if `node` has no connection (never opened,
     /// closed, or reported in [`Self::disconnected`]).
-    pub(crate) fn send(&mut self, node: i32, frame: Vec<u8>) -> io::Result<()> {
+    pub(crate) fn send(&mut self, node: i32, frame: impl Into<Frame>) -> io::Result<()> {
+        let frame = frame.into();
         debug_assert!(
-            frame.len() >= 4
-                && frame[..4] == i32::try_from(frame.len() - 4).unwrap_or(-1).to_be_bytes(),
+            frame.len() >= 4 && frame.size_prefix() == i32::try_from(frame.len() - 4).ok(),
             "frames must carry their size prefix"
         );
         match self.channels.get_mut(&node) {

@@ -2,11 +2,13 @@
 //! generalised from one pending send to a queue) and how much of the oldest
 //! one has been written.
 //!
-//! Frames arrive already size-prefixed and are kept as the caller's `Vec<u8>`:
-//! a large frame is never copied again. Writes are vectored (`writev`) over
-//! the queued frames, so many small pipelined requests go out in one system
-//! call, and a partial write is resumed from where it stopped on the next
-//! writable event.
+//! Frames arrive already size-prefixed as [`Frame`]s: owned bytes with the
+//! record batches' shared buffers spliced in, so neither a large frame nor
+//! the batches in it are ever copied again. Writes are vectored (`writev`)
+//! over the segments of the queued frames, so many small pipelined requests
+//! and every batch of a produce request go out in one system call, and a
+//! partial write is resumed from where it stopped (segment and offset in
+//! it) on the next writable event.
 //!
 //! This file does no socket I/O of its own: [`SendQueue::write_to`] writes into
 //! any `io::Write`, which the tests use to simulate short writes.
@@ -14,8 +16,10 @@
 use std::collections::VecDeque;
 use std::io::{self, IoSlice, Write};
 
-/// At most this many frames are offered to one vectored write (well below
-/// the usual `IOV_MAX` of 1024).
+use super::frame::Frame;
+
+/// At most this many segments are offered to one vectored write (well
+/// below the usual `IOV_MAX` of 1024).
 const MAX_SLICES: usize = 64;
 
 /// How a [`SendQueue::write_to`] call ended.
@@ -41,14 +45,17 @@ pub(crate) struct WriteProgress {
 /// The frames waiting to be written on one connection, oldest first.
 #[derive(Debug, Default)]
 pub(crate) struct SendQueue {
-    frames: VecDeque<Vec<u8>>,
-    /// Bytes of the front frame already written.
+    frames: VecDeque<Frame>,
+    /// The segment of the front frame being written.
+    segment: usize,
+    /// Bytes written past the start of that segment (may run past its end
+    /// until [`Self::pop_finished`] moves on).
     offset: usize,
 }
 
 impl SendQueue {
     /// Queues a whole frame (size prefix included).
-    pub(crate) fn push(&mut self, frame: Vec<u8>) {
+    pub(crate) fn push(&mut self, frame: Frame) {
         self.frames.push_back(frame);
     }
 
@@ -66,7 +73,7 @@ impl SendQueue {
     /// Whether the oldest frame has been partly written.
     #[allow(dead_code)] // tests
     pub(crate) fn is_partly_written(&self) -> bool {
-        self.offset > 0
+        self.segment > 0 || self.offset > 0
     }
 
     /// Writes queued frames until the queue is empty, the writer would block
@@ -82,12 +89,7 @@ impl SendQueue {
                 };
             }
             let mut slices = [IoSlice::new(&[]); MAX_SLICES];
-            let mut count = 0;
-            for (i, frame) in self.frames.iter().take(MAX_SLICES).enumerate() {
-                let start = if i == 0 { self.offset } else { 0 };
-                slices[i] = IoSlice::new(&frame[start..]);
-                count = i + 1;
-            }
+            let count = self.fill_slices(&mut slices);
             match w.write_vectored(&slices[..count]) {
                 Ok(0) => {
                     return WriteProgress {
@@ -116,15 +118,47 @@ impl SendQueue {
         }
     }
 
-    /// Drops the frames that `offset` has moved past; returns how many.
+    /// Points `slices` at the unwritten, non-empty segments of the queued
+    /// frames, in order, as many as fit; returns how many. After
+    /// [`Self::pop_finished`] the current segment has unwritten bytes, so
+    /// at least one slice is filled while a frame is queued.
+    fn fill_slices<'a>(&'a self, slices: &mut [IoSlice<'a>; MAX_SLICES]) -> usize {
+        let mut count = 0;
+        for (i, frame) in self.frames.iter().enumerate() {
+            let first = if i == 0 { self.segment } else { 0 };
+            for s in first..frame.segment_count() {
+                let mut bytes = frame.segment(s);
+                if i == 0 && s == self.segment {
+                    bytes = bytes.get(self.offset..).unwrap_or(&[]);
+                }
+                if bytes.is_empty() {
+                    continue;
+                }
+                slices[count] = IoSlice::new(bytes);
+                count += 1;
+                if count == MAX_SLICES {
+                    return count;
+                }
+            }
+        }
+        count
+    }
+
+    /// Moves past the segments and frames that `offset` has covered; drops
+    /// the finished frames and returns how many.
     fn pop_finished(&mut self) -> usize {
         let mut done = 0;
         while let Some(front) = self.frames.front() {
-            if self.offset < front.len() {
-                break;
+            while self.segment < front.segment_count() {
+                let len = front.segment(self.segment).len();
+                if self.offset < len {
+                    return done;
+                }
+                self.offset -= len;
+                self.segment += 1;
             }
-            self.offset -= front.len();
             self.frames.pop_front();
+            self.segment = 0;
             done += 1;
         }
         done
@@ -183,10 +217,10 @@ mod tests {
         }
     }
 
-    fn frame(payload: &[u8]) -> Vec<u8> {
+    fn frame(payload: &[u8]) -> Frame {
         let mut f = (payload.len() as i32).to_be_bytes().to_vec();
         f.extend_from_slice(payload);
-        f
+        Frame::from(f)
     }
 
     #[test]
@@ -195,7 +229,7 @@ mod tests {
         let mut expected = Vec::new();
         for i in 0..10u8 {
             let f = frame(&[i; 3]);
-            expected.extend_from_slice(&f);
+            expected.extend_from_slice(&f.to_vec());
             q.push(f);
         }
         let mut w = Throttled::new(usize::MAX, usize::MAX);
@@ -229,8 +263,8 @@ mod tests {
         let p = q.write_to(&mut w);
         assert_eq!(p.frames_completed, 1);
         assert!(matches!(p.end, WriteEnd::Drained));
-        let mut expected = big;
-        expected.extend(frame(b"tail"));
+        let mut expected = big.to_vec();
+        expected.extend(frame(b"tail").to_vec());
         assert_eq!(w.out, expected);
     }
 
@@ -288,5 +322,121 @@ mod tests {
         q.push(frame(b"a"));
         let p = q.write_to(&mut Zero);
         assert!(matches!(p.end, WriteEnd::Failed(ref e) if e.kind() == io::ErrorKind::WriteZero));
+    }
+
+    /// A size-prefixed frame of owned parts with shared batches between
+    /// them: `owned[0]`, `shared[0]`, `owned[1]`, ...
+    fn segmented(owned: &[&[u8]], shared: &[&[u8]]) -> Frame {
+        let mut f = Frame::from(vec![0; 4]);
+        for (i, part) in owned.iter().enumerate() {
+            f.bytes_mut().extend_from_slice(part);
+            if let Some(s) = shared.get(i) {
+                f.push_shared(std::sync::Arc::new(s.to_vec()));
+            }
+        }
+        f.patch_size_prefix().unwrap();
+        f
+    }
+
+    fn mixed_frames() -> Vec<Frame> {
+        vec![
+            frame(b"plain"),
+            segmented(&[b"head", b"mid", b""], &[b"batch-one", b"batch-two!"]),
+            // Adjacent shared segments, empty owned parts between them.
+            segmented(&[b"", b"", b"x"], &[&[1; 13], &[2; 1]]),
+            frame(b""),
+            segmented(&[b"h"], &[b""]),
+        ]
+    }
+
+    #[test]
+    fn segmented_frames_resume_exactly_after_writes_of_every_size() {
+        let expected: Vec<u8> = mixed_frames().iter().flat_map(Frame::to_vec).collect();
+        for per_call in 1..=expected.len() + 1 {
+            for step in [1, 3, 7, 64] {
+                let mut q = SendQueue::default();
+                for f in mixed_frames() {
+                    q.push(f);
+                }
+                let mut w = Throttled::new(0, per_call);
+                let mut completed = 0;
+                let mut rounds = 0;
+                loop {
+                    let p = q.write_to(&mut w);
+                    completed += p.frames_completed;
+                    match p.end {
+                        WriteEnd::Drained => break,
+                        WriteEnd::WouldBlock => w.budget = step,
+                        WriteEnd::Failed(e) => panic!("{e}"),
+                    }
+                    rounds += 1;
+                    assert!(rounds <= expected.len() + 1, "no progress");
+                }
+                assert_eq!(w.out, expected, "per_call {per_call} step {step}");
+                assert_eq!(completed, 5);
+                assert!(q.is_empty() && !q.is_partly_written());
+            }
+        }
+    }
+
+    #[test]
+    fn a_frame_with_more_segments_than_one_write_takes() {
+        let owned: Vec<Vec<u8>> = (0..100u8).map(|i| vec![i; 2]).collect();
+        let shared: Vec<Vec<u8>> = (0..100u8).map(|i| vec![i; 5]).collect();
+        let owned_refs: Vec<&[u8]> = owned.iter().map(Vec::as_slice).collect();
+        let shared_refs: Vec<&[u8]> = shared.iter().map(Vec::as_slice).collect();
+        let f = segmented(&owned_refs, &shared_refs);
+        let expected = f.to_vec();
+        assert_eq!(expected.len(), 4 + 100 * 7);
+        let mut q = SendQueue::default();
+        q.push(f);
+        q.push(frame(b"next"));
+        let mut w = Throttled::new(usize::MAX, usize::MAX);
+        let p = q.write_to(&mut w);
+        assert!(matches!(p.end, WriteEnd::Drained));
+        assert_eq!(p.frames_completed, 2);
+        // 200 non-empty segments and the next frame's one: 201 slices,
+        // offered at most MAX_SLICES at a time.
+        assert_eq!(w.calls, 201usize.div_ceil(MAX_SLICES));
+        let mut all = expected;
+        all.extend(frame(b"next").to_vec());
+        assert_eq!(w.out, all);
+    }
+
+    #[test]
+    fn a_queued_frame_keeps_its_shared_bytes_until_written() {
+        let batch = std::sync::Arc::new(vec![5u8; 100]);
+        let mut f = Frame::from(vec![0; 4]);
+        f.push_shared(std::sync::Arc::clone(&batch));
+        f.patch_size_prefix().unwrap();
+        let mut q = SendQueue::default();
+        q.push(f);
+        let mut w = Throttled::new(50, usize::MAX);
+        let p = q.write_to(&mut w);
+        assert!(matches!(p.end, WriteEnd::WouldBlock));
+        assert!(q.is_partly_written());
+        assert_eq!(std::sync::Arc::strong_count(&batch), 2);
+        w.budget = usize::MAX;
+        let p = q.write_to(&mut w);
+        assert_eq!(p.frames_completed, 1);
+        // Written: the frame is gone, the batch holds its bytes alone.
+        assert_eq!(std::sync::Arc::strong_count(&batch), 1);
+        assert_eq!(&w.out[4..], &batch[..]);
+    }
+
+    #[test]
+    fn dropping_a_partly_written_queue_releases_the_shared_bytes() {
+        let batch = std::sync::Arc::new(vec![5u8; 100]);
+        let mut f = Frame::from(vec![0; 4]);
+        f.push_shared(std::sync::Arc::clone(&batch));
+        f.patch_size_prefix().unwrap();
+        let mut q = SendQueue::default();
+        q.push(f);
+        let mut w = Throttled::new(10, usize::MAX);
+        q.write_to(&mut w);
+        assert_eq!(std::sync::Arc::strong_count(&batch), 2);
+        // The connection is cut mid-frame.
+        drop(q);
+        assert_eq!(std::sync::Arc::try_unwrap(batch).map(|b| b.len()), Ok(100));
     }
 }

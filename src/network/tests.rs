@@ -213,6 +213,54 @@ fn a_ten_megabyte_frame_is_written_in_parts_and_completed() {
 }
 
 #[test]
+fn a_frame_of_shared_batches_is_written_in_parts_and_releases_them() {
+    // As above, but the payload is owned bytes around 40 shared 256 KiB
+    // "batches": the writes stop part way inside them and resume exactly.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    socket2::SockRef::from(&listener)
+        .set_recv_buffer_size(32 * 1024)
+        .unwrap();
+    let (go, wait) = bounded::<()>(1);
+    let (addr, server) = serve_on(listener, move |s| {
+        wait.recv().unwrap();
+        echo(s);
+    });
+    let mut sel = selector_with(SelectorConfig {
+        send_buffer_bytes: 64 * 1024,
+        ..config()
+    });
+    sel.connect(9, addr).unwrap();
+    let mut seen = Seen::default();
+    poll_until(&mut sel, &mut seen, |s| s.connected == [9]);
+    let batches: Vec<Arc<Vec<u8>>> = (0..40u32)
+        .map(|b| Arc::new((0..256 * 1024u32).map(|i| ((i + b) % 253) as u8).collect()))
+        .collect();
+    let mut f = Frame::from(vec![0; 4]);
+    for (i, b) in batches.iter().enumerate() {
+        f.bytes_mut().extend_from_slice(&(i as u32).to_be_bytes());
+        f.push_shared(Arc::clone(b));
+    }
+    f.bytes_mut().extend_from_slice(b"end");
+    f.patch_size_prefix().unwrap();
+    let payload = f.to_vec()[4..].to_vec();
+    sel.send(9, f).unwrap();
+    sel.send(9, frame(b"after")).unwrap();
+    sel.poll(Duration::ZERO).unwrap();
+    collect(&mut sel, &mut seen);
+    assert!(sel.has_pending_sends(9), "10 MB cannot fit in the buffers");
+    assert!(batches.iter().all(|b| Arc::strong_count(b) == 2));
+    go.send(()).unwrap();
+    poll_until(&mut sel, &mut seen, |s| s.received.len() == 2);
+    assert_eq!(seen.sent_to(9), 2);
+    assert!(seen.received[0].1 == payload, "echoed payload differs");
+    assert_eq!(seen.received[1].1, b"after");
+    // Written: the selector holds none of the batches any more.
+    assert!(batches.iter().all(|b| Arc::strong_count(b) == 1));
+    sel.close(9);
+    server.join().unwrap();
+}
+
+#[test]
 fn a_frame_sent_one_byte_at_a_time_is_reassembled() {
     let (addr, server) = serve(|mut s| {
         s.set_nodelay(true).unwrap();
@@ -349,6 +397,46 @@ fn connecting_twice_to_a_node_is_an_error() {
     assert_eq!(err.kind(), std::io::ErrorKind::AlreadyExists);
     assert_eq!(sel.connection_count(), 1);
     sel.close(1);
+    server.join().unwrap();
+}
+
+#[test]
+fn a_connection_cut_mid_frame_lets_go_of_the_shared_batches() {
+    // The peer reads nothing and then goes away while a frame of shared
+    // batches is partly written: the disconnect is reported and the
+    // selector holds none of the batches any more.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    socket2::SockRef::from(&listener)
+        .set_recv_buffer_size(32 * 1024)
+        .unwrap();
+    let (go, wait) = bounded::<()>(1);
+    let (addr, server) = serve_on(listener, move |s| {
+        wait.recv().unwrap();
+        drop(s);
+    });
+    let mut sel = selector_with(SelectorConfig {
+        send_buffer_bytes: 64 * 1024,
+        ..config()
+    });
+    sel.connect(6, addr).unwrap();
+    let mut seen = Seen::default();
+    poll_until(&mut sel, &mut seen, |s| s.connected == [6]);
+    let batches: Vec<Arc<Vec<u8>>> = (0..16).map(|i| Arc::new(vec![i; 1 << 20])).collect();
+    let mut f = Frame::from(vec![0; 4]);
+    for b in &batches {
+        f.bytes_mut().extend_from_slice(b"len:");
+        f.push_shared(Arc::clone(b));
+    }
+    f.patch_size_prefix().unwrap();
+    sel.send(6, f).unwrap();
+    sel.poll(Duration::ZERO).unwrap();
+    collect(&mut sel, &mut seen);
+    assert!(sel.has_pending_sends(6), "16 MB cannot fit in the buffers");
+    go.send(()).unwrap();
+    poll_until(&mut sel, &mut seen, |s| !s.disconnected.is_empty());
+    assert_eq!(seen.sent_to(6), 0);
+    assert!(!sel.has_pending_sends(6));
+    assert!(batches.iter().all(|b| Arc::strong_count(b) == 1));
     server.join().unwrap();
 }
 

@@ -10,12 +10,18 @@
 //! compression they go through the codec's stream into the same buffer. The
 //! header is written once, at [`MemoryRecordsBuilder::close`], when counts,
 //! timestamps and the producer state are final; the CRC is computed then.
+//! The built bytes are then held in an `Arc`, so that the producer's
+//! network client can send them from this buffer while the batch keeps
+//! it (a rewrite of the producer state copies them if they are still
+//! being sent; see [`MemoryRecordsBuilder::reopen_and_rewrite_producer_state`]).
 //!
 //! Size accounting follows Java exactly (`hasRoomFor`, `isFull`,
 //! `estimatedBytesWritten`), so a batch holds the same records as a Java
 //! producer's batch of the same `batch.size`. The producer's append path
 //! sizes each record once ([`SizedRecord`]) and hands that size to the
 //! room check, the buffer's growth and the write.
+
+use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::protocol::codec::Writer;
@@ -40,6 +46,8 @@ enum Sink {
     Compressed(Box<CompressingWriter>),
     /// Closed for appends; the buffer holds the finished records section.
     Sealed(Vec<u8>),
+    /// Built: header and CRC written. Shared with the requests sending it.
+    Built(Arc<Vec<u8>>),
     /// Transient state while switching, never observed.
     Empty,
 }
@@ -150,7 +158,6 @@ pub struct MemoryRecordsBuilder {
     uncompressed_records_size: usize,
     estimated_compression_ratio: f32,
     scratch: Vec<u8>,
-    built: bool,
 }
 
 impl std::fmt::Debug for MemoryRecordsBuilder {
@@ -160,7 +167,7 @@ impl std::fmt::Debug for MemoryRecordsBuilder {
             .field("write_limit", &self.write_limit)
             .field("num_records", &self.num_records)
             .field("estimated_size", &self.estimated_size_in_bytes())
-            .field("built", &self.built)
+            .field("built", &self.is_built())
             .finish_non_exhaustive()
     }
 }
@@ -196,7 +203,6 @@ impl MemoryRecordsBuilder {
             uncompressed_records_size: 0,
             estimated_compression_ratio: 1.0,
             scratch: Vec::new(),
-            built: false,
         })
     }
 
@@ -228,7 +234,7 @@ impl MemoryRecordsBuilder {
         base_sequence: i32,
         transactional: bool,
     ) -> Result<()> {
-        if self.built {
+        if self.is_built() {
             return Err(Error::Other(
                 "Trying to set producer state of an already closed batch. This indicates a bug on the client."
                     .into(),
@@ -245,7 +251,8 @@ impl MemoryRecordsBuilder {
     /// flag, before or after [`MemoryRecordsBuilder::close`] (Java's
     /// `reopenAndRewriteProducerState`, used when an idempotent producer
     /// re-sequences a batch): a built batch gets its header rewritten and
-    /// its CRC recomputed in place.
+    /// its CRC recomputed in place, or in a copy if a request being sent
+    /// still holds the built bytes (that request keeps the old ones).
     pub fn reopen_and_rewrite_producer_state(
         &mut self,
         producer_id: i64,
@@ -253,11 +260,12 @@ impl MemoryRecordsBuilder {
         base_sequence: i32,
         transactional: bool,
     ) -> Result<()> {
-        if self.built {
-            if let Sink::Sealed(buf) = &mut self.sink {
-                if !buf.is_empty() {
-                    rewrite_producer_state(buf, producer_id, epoch, base_sequence, transactional)?;
-                }
+        if let Sink::Built(buf) = &mut self.sink {
+            if !buf.is_empty() {
+                // Checked before a shared buffer is copied for nothing.
+                validate_producer_state(producer_id, epoch, base_sequence, transactional)?;
+                let bytes: &mut Vec<u8> = Arc::make_mut(buf);
+                rewrite_producer_state(bytes, producer_id, epoch, base_sequence, transactional)?;
             }
         }
         self.producer_id = producer_id;
@@ -331,8 +339,8 @@ impl MemoryRecordsBuilder {
     /// The batch size: exact once built, estimated before.
     #[must_use]
     pub fn estimated_size_in_bytes(&self) -> usize {
-        match (&self.sink, self.built) {
-            (Sink::Sealed(buf), true) => buf.len(),
+        match &self.sink {
+            Sink::Built(buf) => buf.len(),
             _ => self.estimated_bytes_written(),
         }
     }
@@ -340,13 +348,13 @@ impl MemoryRecordsBuilder {
     /// Whether appends have been closed.
     #[must_use]
     pub fn is_closed_for_appends(&self) -> bool {
-        matches!(self.sink, Sink::Sealed(_))
+        matches!(self.sink, Sink::Sealed(_) | Sink::Built(_))
     }
 
     /// Whether the batch is built (header written, bytes final).
     #[must_use]
     pub fn is_built(&self) -> bool {
-        self.built
+        matches!(self.sink, Sink::Built(_))
     }
 
     /// Java's `isFull`: closed for appends, or at least one record and the
@@ -484,6 +492,7 @@ impl MemoryRecordsBuilder {
     pub fn capacity(&self) -> usize {
         match &self.sink {
             Sink::Plain(buf) | Sink::Sealed(buf) => buf.capacity(),
+            Sink::Built(buf) => buf.capacity(),
             _ => 0,
         }
     }
@@ -537,7 +546,7 @@ impl MemoryRecordsBuilder {
                 w.write_all(&self.scratch)?;
                 n
             }
-            Sink::Sealed(_) | Sink::Empty => return Err(Error::Other(
+            Sink::Sealed(_) | Sink::Built(_) | Sink::Empty => return Err(Error::Other(
                 "Tried to append a record, but MemoryRecordsBuilder is closed for record appends"
                     .into(),
             )),
@@ -557,6 +566,7 @@ impl MemoryRecordsBuilder {
         match std::mem::replace(&mut self.sink, Sink::Empty) {
             Sink::Plain(buf) | Sink::Sealed(buf) => self.sink = Sink::Sealed(buf),
             Sink::Compressed(w) => self.sink = Sink::Sealed(w.finish()?),
+            built @ Sink::Built(_) => self.sink = built,
             Sink::Empty => {}
         }
         Ok(())
@@ -565,7 +575,7 @@ impl MemoryRecordsBuilder {
     /// Writes the header and CRC. Idempotent. An empty builder builds an
     /// empty byte string (Java's `MemoryRecords.EMPTY`).
     pub fn close(&mut self) -> Result<()> {
-        if self.built {
+        if self.is_built() {
             return Ok(());
         }
         validate_producer_state(
@@ -604,31 +614,49 @@ impl MemoryRecordsBuilder {
             buf[..RECORD_BATCH_OVERHEAD].copy_from_slice(&h);
             update_crc(buf);
         }
-        self.built = true;
+        let buf = std::mem::take(buf);
+        self.sink = Sink::Built(Arc::new(buf));
         Ok(())
     }
 
     /// The built batch. Empty until [`MemoryRecordsBuilder::close`].
     #[must_use]
     pub fn records(&self) -> &[u8] {
-        match (&self.sink, self.built) {
-            (Sink::Sealed(buf), true) => buf,
+        match &self.sink {
+            Sink::Built(buf) => buf,
             _ => &[],
+        }
+    }
+
+    /// The built batch as a shared buffer, for sending it without a copy;
+    /// `None` until [`MemoryRecordsBuilder::close`]. Its bytes are those of
+    /// [`records`](Self::records).
+    #[must_use]
+    pub(crate) fn shared_records(&self) -> Option<&Arc<Vec<u8>>> {
+        match &self.sink {
+            Sink::Built(buf) => Some(buf),
+            _ => None,
         }
     }
 
     /// Closes if needed and returns the built batch, giving up the builder.
     pub fn build(mut self) -> Result<Vec<u8>> {
         self.close()?;
-        Ok(self.into_buffer())
+        Ok(match self.sink {
+            Sink::Built(buf) => Arc::try_unwrap(buf).unwrap_or_else(|shared| (*shared).clone()),
+            _ => self.into_buffer(),
+        })
     }
 
     /// The underlying buffer, whatever state the builder is in, so that its
-    /// memory can go back to the pool.
+    /// memory can go back to the pool. Empty if the built bytes are still
+    /// shared with a request being sent: their memory is freed when the
+    /// request lets go of them.
     #[must_use]
     pub fn into_buffer(self) -> Vec<u8> {
         match self.sink {
             Sink::Plain(buf) | Sink::Sealed(buf) => buf,
+            Sink::Built(buf) => Arc::try_unwrap(buf).unwrap_or_default(),
             Sink::Compressed(w) => w.finish().unwrap_or_default(),
             Sink::Empty => Vec::new(),
         }
@@ -823,5 +851,25 @@ mod tests {
             assert_eq!(records.len(), 100, "{kind}");
             assert_eq!(records[42].key.as_deref(), Some(&[42u8][..]), "{kind}");
         }
+    }
+
+    #[test]
+    fn built_bytes_are_shared_without_a_copy() {
+        let mut b = builder(1024);
+        b.append(1, Some(b"k"), Some(b"v"), &[]).unwrap();
+        assert!(b.shared_records().is_none());
+        b.close().unwrap();
+        let shared = Arc::clone(b.shared_records().unwrap());
+        assert!(std::ptr::eq(shared.as_slice(), b.records()));
+        assert_eq!(b.capacity(), 1024);
+        // Built while shared: `build` hands out an equal copy.
+        assert_eq!(b.build().unwrap(), *shared);
+        // Unshared: the buffer itself comes back, capacity and all.
+        let mut b = builder(1024);
+        b.append(1, Some(b"k"), Some(b"v"), &[]).unwrap();
+        b.close().unwrap();
+        let records = b.records().to_vec();
+        let buf = b.into_buffer();
+        assert_eq!((buf.capacity(), buf), (1024, records));
     }
 }

@@ -14,7 +14,7 @@ use super::{ClientResponse, LeastLoadedNode, NetworkClient};
 use crate::clients::metadata::{Metadata, TopicPolicy};
 use crate::common::Node;
 use crate::error::Result;
-use crate::network::Wakeup;
+use crate::network::{Frame, Wakeup};
 use crate::protocol::api_key::{ApiKey, VersionRange};
 
 /// The requests-and-responses client the sender drives (Java
@@ -45,15 +45,16 @@ pub(crate) trait KafkaClient {
     fn in_flight_request_count(&self) -> usize;
 
     /// Sends a request to a ready node at the newest version both sides
-    /// speak within `versions`; `encode` writes the body for that version.
-    /// Returns the correlation id.
+    /// speak within `versions`; `encode` appends the body for that version
+    /// to the frame (record batches may go in as shared segments). Returns
+    /// the correlation id.
     #[allow(clippy::too_many_arguments)] // Java's ClientRequest, spelled out
     fn send(
         &mut self,
         node: i32,
         api_key: ApiKey,
         versions: Option<VersionRange>,
-        encode: impl FnOnce(i16, &mut Vec<u8>) -> Result<()>,
+        encode: impl FnOnce(i16, &mut Frame) -> Result<()>,
         expect_response: bool,
         request_timeout: Duration,
         now: Instant,
@@ -113,7 +114,7 @@ impl<P: TopicPolicy> KafkaClient for NetworkClient<P> {
         node: i32,
         api_key: ApiKey,
         versions: Option<VersionRange>,
-        encode: impl FnOnce(i16, &mut Vec<u8>) -> Result<()>,
+        encode: impl FnOnce(i16, &mut Frame) -> Result<()>,
         expect_response: bool,
         request_timeout: Duration,
         now: Instant,

@@ -164,7 +164,12 @@ impl<P: TopicPolicy> NetworkClient<P> {
                 node.id,
                 ApiKey::METADATA,
                 versions,
-                |v, out| request.request.encode(out, v).map_err(Error::from),
+                |v, out| {
+                    request
+                        .request
+                        .encode(out.bytes_mut(), v)
+                        .map_err(Error::from)
+                },
                 true,
                 self.config.request_timeout,
                 kind,

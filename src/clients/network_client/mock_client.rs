@@ -24,7 +24,7 @@ use super::{client_throttles, ClientResponse, KafkaClient, LeastLoadedNode, Requ
 use crate::clients::metadata::{Metadata, TopicPolicy};
 use crate::common::Node;
 use crate::error::{Error, Result};
-use crate::network::Wakeup;
+use crate::network::{Frame, Wakeup};
 use crate::protocol::api_key::{ApiKey, VersionRange};
 
 /// A request the client under test sent.
@@ -34,8 +34,11 @@ pub(crate) struct SentRequest {
     pub(crate) api_key: ApiKey,
     pub(crate) version: i16,
     pub(crate) correlation_id: i32,
-    /// The request body (after the header), as encoded at `version`.
+    /// The request body (after the header), as encoded at `version`, its
+    /// segments joined.
     pub(crate) body: Vec<u8>,
+    /// How many shared segments (record batches not copied) the body had.
+    pub(crate) shared_segments: usize,
     pub(crate) expect_response: bool,
     pub(crate) created: Instant,
     pub(crate) timeout: Duration,
@@ -281,7 +284,7 @@ impl<P: TopicPolicy> KafkaClient for MockClient<P> {
         node: i32,
         api_key: ApiKey,
         versions: Option<VersionRange>,
-        encode: impl FnOnce(i16, &mut Vec<u8>) -> Result<()>,
+        encode: impl FnOnce(i16, &mut Frame) -> Result<()>,
         expect_response: bool,
         request_timeout: Duration,
         now: Instant,
@@ -308,8 +311,10 @@ impl<P: TopicPolicy> KafkaClient for MockClient<P> {
                 wanted.min, wanted.max
             )));
         }
-        let mut body = Vec::new();
-        encode(version, &mut body)?;
+        let mut frame = Frame::default();
+        encode(version, &mut frame)?;
+        let shared_segments = frame.shared_segments();
+        let body = frame.to_vec();
         let correlation_id = s.next_correlation;
         s.next_correlation += 1;
         let request = SentRequest {
@@ -318,6 +323,7 @@ impl<P: TopicPolicy> KafkaClient for MockClient<P> {
             version,
             correlation_id,
             body,
+            shared_segments,
             expect_response,
             created: now,
             timeout: request_timeout,

@@ -281,7 +281,7 @@ impl<P: TopicPolicy> NetworkClient<P> {
                 node,
                 ApiKey::API_VERSIONS,
                 version,
-                |v, out| request.encode(out, v).map_err(Error::from),
+                |v, out| request.encode(out.bytes_mut(), v).map_err(Error::from),
                 true,
                 self.config.request_timeout,
                 RequestKind::ApiVersions,

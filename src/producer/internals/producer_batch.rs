@@ -536,8 +536,23 @@ impl ProducerBatch {
         }
     }
 
+    /// The built batch bytes as a shared buffer, for a request to send
+    /// without copying them; `None` until [`close`](Self::close) or after
+    /// an abort. The same bytes as [`records`](Self::records).
+    pub(crate) fn shared_records(&self) -> Option<&Arc<Vec<u8>>> {
+        if self.aborted {
+            None
+        } else {
+            self.builder.shared_records()
+        }
+    }
+
     /// Takes the buffer back, for the pool, with the size to give back
     /// (the charge for callbacks, [`charged`](Self::charged), is separate).
+    /// The buffer is empty if a request being sent still shares the built
+    /// bytes (a connection cut or a batch expired while its request was
+    /// queued): the pool then gets the size back, and the memory is freed
+    /// when the request is dropped.
     pub(crate) fn into_buffer(self) -> (Vec<u8>, usize) {
         (self.builder.into_buffer(), self.buffer_charge)
     }
@@ -923,6 +938,46 @@ mod tests {
     }
 
     #[test]
+    fn a_rewrite_while_a_request_holds_the_bytes_leaves_its_copy_alone() {
+        let clock = Arc::new(MockClock::default());
+        let mut b = batch(1024, &clock);
+        let mut none = None;
+        for _ in 0..2 {
+            b.try_append(1, None, Some(b"v"), &[], &mut none, clock.now())
+                .unwrap();
+        }
+        b.set_producer_state(ProducerIdAndEpoch::new(9, 0), 40, false)
+            .unwrap();
+        assert!(b.shared_records().is_none(), "not built yet");
+        b.close().unwrap();
+        // A queued request holds the built bytes.
+        let in_request = Arc::clone(b.shared_records().unwrap());
+        assert!(std::ptr::eq(in_request.as_slice(), b.records()));
+        b.reset_producer_state(ProducerIdAndEpoch::new(9, 1), 0)
+            .unwrap();
+        // The batch rewrote a copy; the request still sends the old bytes,
+        // each with a valid CRC.
+        let old = crate::record::RecordBatch::parse(&in_request).unwrap();
+        old.validate().unwrap();
+        assert_eq!((old.producer_epoch(), old.base_sequence()), (0, 40));
+        let new = crate::record::RecordBatch::parse(b.records()).unwrap();
+        new.validate().unwrap();
+        assert_eq!((new.producer_epoch(), new.base_sequence()), (1, 0));
+        assert!(!std::ptr::eq(in_request.as_slice(), b.records()));
+        // Unshared now: the next rewrite is in place.
+        let before = b.records().as_ptr();
+        b.reset_producer_state(ProducerIdAndEpoch::new(9, 2), 0)
+            .unwrap();
+        assert_eq!(b.records().as_ptr(), before);
+        // While shared, the buffer cannot go back to the pool: only its
+        // size does.
+        let held = Arc::clone(b.shared_records().unwrap());
+        let (buf, size) = b.into_buffer();
+        assert_eq!((buf.capacity(), size), (0, 1024));
+        assert_eq!(held.len(), 61 + 2 * 8);
+    }
+
+    #[test]
     fn aborted_batch_has_no_records_and_gives_buffer_back() {
         let clock = Arc::new(MockClock::default());
         let mut b = batch(1024, &clock);
@@ -932,6 +987,7 @@ mod tests {
         b.abort_record_appends();
         assert!(b.close().is_err());
         assert!(b.records().is_empty());
+        assert!(b.shared_records().is_none());
         assert!(b
             .try_append(1, None, Some(b"v"), &[], &mut none, clock.now())
             .unwrap()

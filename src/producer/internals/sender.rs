@@ -57,7 +57,7 @@ use std::time::{Duration, Instant};
 use crate::clients::network_client::{KafkaClient, NetworkClient};
 use crate::common::TopicPartition;
 use crate::error::Error;
-use crate::network::Wakeup;
+use crate::network::{Frame, Wakeup};
 use crate::producer::internals::accumulator::RecordAccumulator;
 use crate::producer::internals::producer_batch::ProducerBatch;
 use crate::producer::internals::producer_metadata::{ProducerMetadata, ProducerTopics};
@@ -86,6 +86,26 @@ fn zstd_needs_produce_v7(version: i16) -> Error {
             "Produce requests with version {version} are not allowed to use ZStandard compression"
         )),
     }
+}
+
+/// The shared buffer that `records` (a records field of a request being
+/// encoded) borrows from: the batch's whose built bytes are exactly that
+/// slice. Fields come in drain order within each topic, so the batch after
+/// the last one found is tried first; the search allocates nothing.
+fn shared_buffer_of<'b>(
+    batches: &'b [ProducerBatch],
+    next: &mut usize,
+    records: &[u8],
+) -> Option<&'b Arc<Vec<u8>>> {
+    let n = batches.len();
+    let start = *next;
+    let (i, shared) = (0..n).map(|k| (start + k) % n).find_map(|i| {
+        let shared = batches[i].shared_records()?;
+        // Same address and length: the field is these bytes.
+        std::ptr::eq(shared.as_slice(), records).then_some((i, shared))
+    })?;
+    *next = i + 1;
+    Some(shared)
 }
 
 /// What the sender takes from the configuration.
@@ -533,7 +553,7 @@ impl<C: KafkaClient<Policy = ProducerTopics>> Sender<C> {
         let acks = self.config.acks;
         let timeout_ms = i32::try_from(self.config.request_timeout.as_millis()).unwrap_or(i32::MAX);
         let sent = {
-            let encode = |version: i16, out: &mut Vec<u8>| -> crate::Result<()> {
+            let encode = |version: i16, frame: &mut Frame| -> crate::Result<()> {
                 if version < PRODUCE_MIN_VERSION_FOR_ZSTD
                     && batches
                         .iter()
@@ -546,7 +566,8 @@ impl<C: KafkaClient<Policy = ProducerTopics>> Sender<C> {
                     let tp = b.topic_partition();
                     let data = PartitionProduceData {
                         index: tp.partition(),
-                        records: Some(b.records()),
+                        // Borrowed from the shared buffer, found again below.
+                        records: Some(b.shared_records().map_or(&[][..], |r| r.as_slice())),
                     };
                     match topic_data.iter_mut().find(|t| t.name == tp.topic()) {
                         Some(t) => t.partition_data.push(data),
@@ -563,7 +584,20 @@ impl<C: KafkaClient<Policy = ProducerTopics>> Sender<C> {
                     timeout_ms,
                     topic_data,
                 };
-                request.encode(out, version).map_err(Error::from)
+                // The batches' bytes go into the frame as shared segments,
+                // not copied.
+                let (out, mut splicer) = frame.splicer();
+                splicer.reserve(batches.len());
+                let mut next = 0;
+                request.encode_with_records(out, version, |out, field| {
+                    match shared_buffer_of(&batches, &mut next, field.records) {
+                        Some(bytes) => splicer.push(out.len(), Arc::clone(bytes)),
+                        // Not built (cannot happen for a drained batch):
+                        // the (empty) records are copied.
+                        None => out.extend_from_slice(field.records),
+                    }
+                })?;
+                Ok(())
             };
             self.client.send(
                 node,

@@ -4,9 +4,12 @@
 //! The request is on the hot path, so [`ProduceRequest`] borrows: topic
 //! names and the transactional id are `Cow<str>` (a sender lends its own
 //! strings), and each partition's `records` is a borrowed slice of
-//! already-built record batches, written into the frame with one copy and
-//! no intermediate buffer. A decoder (the mock broker) borrows the records
-//! from the frame the same way.
+//! already-built record batches. [`ProduceRequest::encode`] copies them
+//! into the output once; [`ProduceRequest::encode_with_records`] hands each
+//! records field to the caller instead, so the producer's network client
+//! sends the batches from their own buffers without copying them at all.
+//! Both write the same bytes. A decoder (the mock broker) borrows the
+//! records from the frame.
 //!
 //! v13 (KIP-516) addresses topics by id in both directions: the name is
 //! then not on the wire (it decodes as `""`), and below v13 the id is not.
@@ -40,6 +43,27 @@ const fn len_prefix(flexible: bool, classic: usize) -> usize {
     } else {
         classic
     }
+}
+
+/// The length prefix of a non-null records field: INT32 before v9,
+/// compact (length + 1) from v9.
+fn put_records_len(out: &mut Vec<u8>, len: usize, flexible: bool) -> Result<(), EncodeError> {
+    let too_large = || {
+        EncodeError::new(
+            "ProduceRequest.topic_data.partition_data.records",
+            "records larger than 2 GiB",
+        )
+    };
+    if flexible {
+        let n = u32::try_from(len)
+            .ok()
+            .and_then(|n| n.checked_add(1))
+            .ok_or_else(too_large)?;
+        out.put_unsigned_varint(n);
+    } else {
+        out.put_i32(i32::try_from(len).map_err(|_| too_large())?);
+    }
+    Ok(())
 }
 
 /// The records for one partition.
@@ -85,21 +109,63 @@ pub struct ProduceRequest<'a> {
     pub topic_data: Vec<TopicProduceData<'a>>,
 }
 
+/// A records field met by [`ProduceRequest::encode_with_records`]: where it
+/// is in the request and the bytes that go there.
+#[derive(Clone, Copy)]
+pub struct RecordsField<'a> {
+    /// Index of the topic in [`ProduceRequest::topic_data`].
+    pub topic: usize,
+    /// Index of the partition in that topic's `partition_data`.
+    pub partition: usize,
+    /// The records (non-null; null fields are written by the encoder).
+    pub records: &'a [u8],
+}
+
+impl fmt::Debug for RecordsField<'_> {
+    // Record bytes can be megabytes: show their size only.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecordsField")
+            .field("topic", &self.topic)
+            .field("partition", &self.partition)
+            .field("records_len", &self.records.len())
+            .finish()
+    }
+}
+
 impl<'a> ProduceRequest<'a> {
     /// Appends the body at `version`. The record bytes are copied once, into
     /// `out`; nothing else is allocated beyond `out`'s growth.
     pub fn encode(&self, out: &mut Vec<u8>, version: i16) -> Result<(), EncodeError> {
-        check_encode_version("ProduceRequest", VERSIONS, version)?;
-        let flexible = version >= FLEXIBLE_FROM;
         // One reservation for the record bytes, which dominate the request,
         // instead of repeated growth while copying them.
         let records: usize = self
             .topic_data
             .iter()
             .flat_map(|t| &t.partition_data)
-            .map(|p| p.records.map_or(0, <[u8]>::len) + 16)
+            .map(|p| p.records.map_or(0, <[u8]>::len))
             .sum();
-        out.reserve(records + 64);
+        out.reserve(records + self.fields_size_hint());
+        self.encode_with_records(out, version, |out, field| {
+            out.extend_from_slice(field.records);
+        })
+    }
+
+    /// Appends the body at `version` like [`encode`](Self::encode), except
+    /// that each non-null records field is handed to `put_records` right
+    /// after its length prefix, in wire order, instead of being copied.
+    /// `put_records` must make the field's bytes follow at that point of
+    /// the output: copy them into `out`, or note `out.len()` as the place
+    /// where a transport splices them in (the length prefix already counts
+    /// them). So a sender can write record batches from their own buffers.
+    pub fn encode_with_records(
+        &self,
+        out: &mut Vec<u8>,
+        version: i16,
+        mut put_records: impl FnMut(&mut Vec<u8>, RecordsField<'a>),
+    ) -> Result<(), EncodeError> {
+        check_encode_version("ProduceRequest", VERSIONS, version)?;
+        let flexible = version >= FLEXIBLE_FROM;
+        out.reserve(self.fields_size_hint());
         out.put_string_flex(
             self.transactional_id.as_deref(),
             flexible,
@@ -108,7 +174,7 @@ impl<'a> ProduceRequest<'a> {
         out.put_i16(self.acks);
         out.put_i32(self.timeout_ms);
         out.put_array_len(Some(self.topic_data.len()), flexible);
-        for topic in &self.topic_data {
+        for (t, topic) in self.topic_data.iter().enumerate() {
             if version >= TOPIC_ID_FROM {
                 out.put_uuid(&topic.topic_id);
             } else {
@@ -119,15 +185,22 @@ impl<'a> ProduceRequest<'a> {
                 )?;
             }
             out.put_array_len(Some(topic.partition_data.len()), flexible);
-            for p in &topic.partition_data {
-                out.put_i32(p.index);
-                if !flexible && p.records.is_some_and(|r| r.len() > i32::MAX as usize) {
-                    return Err(EncodeError::new(
-                        "ProduceRequest.topic_data.partition_data.records",
-                        "records larger than 2 GiB",
-                    ));
+            for (p, data) in topic.partition_data.iter().enumerate() {
+                out.put_i32(data.index);
+                match data.records {
+                    None => out.put_nullable_bytes_flex(None, flexible),
+                    Some(records) => {
+                        put_records_len(out, records.len(), flexible)?;
+                        put_records(
+                            out,
+                            RecordsField {
+                                topic: t,
+                                partition: p,
+                                records,
+                            },
+                        );
+                    }
                 }
-                out.put_nullable_bytes_flex(p.records, flexible);
                 if flexible {
                     out.put_empty_tagged_fields();
                 }
@@ -140,6 +213,17 @@ impl<'a> ProduceRequest<'a> {
             out.put_empty_tagged_fields();
         }
         Ok(())
+    }
+
+    /// About the size of the request's own fields (all but the records),
+    /// reserved in one step: a few bytes per partition and per topic name.
+    fn fields_size_hint(&self) -> usize {
+        let topics: usize = self
+            .topic_data
+            .iter()
+            .map(|t| 24 + t.name.len() + 16 * t.partition_data.len())
+            .sum();
+        64 + self.transactional_id.as_deref().map_or(0, str::len) + topics
     }
 
     /// Reads the body at `version`, borrowing the records from the input.

@@ -323,3 +323,54 @@ fn a_first_record_is_never_refused_but_its_debt_blocks_new_batches() {
     assert_eq!(ran.load(Ordering::SeqCst), 1);
     f.assert_pool_whole();
 }
+
+/// Bytes in the pool's free lists.
+fn pooled(f: &Fixture) -> usize {
+    f.pool.available_memory() - f.pool.unallocated_memory()
+}
+
+/// A batch deallocated while a request still holds its bytes (the
+/// connection was cut with the frame queued, or the batch expired in
+/// flight): the pool gets the whole charge back at once, and the bytes
+/// stay valid for the holder until it lets go.
+#[test]
+fn a_batch_whose_bytes_are_still_being_sent_gives_its_charge_back() {
+    let f = Fixture::new();
+    for _ in 0..5 {
+        f.append(&tp(0), VALUE);
+    }
+    f.ms(LINGER_MS);
+    let mut drained = f.drain_node(1, usize::MAX);
+    assert_eq!(drained.len(), 1);
+    let mut batch = drained.pop().unwrap();
+    let frame_copy = Arc::clone(batch.shared_records().expect("built at drain"));
+    assert_eq!(frame_copy.as_slice(), batch.records());
+    assert!(f.pool.available_memory() < f.pool.total_memory());
+    let pooled_before = pooled(&f);
+    batch.complete(0, -1);
+    f.acc.deallocate(batch);
+    f.assert_pool_whole();
+    assert_eq!(pooled(&f), pooled_before, "a shared buffer is not pooled");
+    // The request's copy is intact and now its only owner.
+    let parsed = crate::record::RecordBatch::parse(&frame_copy).unwrap();
+    parsed.validate().unwrap();
+    assert_eq!(Arc::strong_count(&frame_copy), 1);
+}
+
+/// The normal case: the request let go of the bytes before the batch was
+/// deallocated, so its buffer is recycled by the pool.
+#[test]
+fn a_batch_no_longer_being_sent_returns_its_buffer_for_reuse() {
+    let f = Fixture::new();
+    f.append(&tp(0), VALUE);
+    f.ms(LINGER_MS);
+    let mut drained = f.drain_node(1, usize::MAX);
+    let mut batch = drained.pop().unwrap();
+    let frame_copy = Arc::clone(batch.shared_records().unwrap());
+    drop(frame_copy);
+    let pooled_before = pooled(&f);
+    batch.complete(0, -1);
+    f.acc.deallocate(batch);
+    f.assert_pool_whole();
+    assert!(pooled(&f) > pooled_before, "the buffer is pooled");
+}

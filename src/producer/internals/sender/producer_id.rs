@@ -88,7 +88,7 @@ impl<C: KafkaClient<Policy = ProducerTopics>> Sender<C> {
             node.id,
             ApiKey::INIT_PRODUCER_ID,
             None,
-            |v, out| request.encode(out, v).map_err(Error::from),
+            |v, out| request.encode(out.bytes_mut(), v).map_err(Error::from),
             true,
             self.config.request_timeout,
             now,

@@ -188,3 +188,41 @@ fn a_forced_close_fails_what_is_queued_and_ends_the_loop() {
     );
     assert!(!accumulator.has_incomplete());
 }
+
+/// A built batch of one record for `topic`/`partition`.
+fn built_batch(clock: &Arc<MockClock>, topic: &str, partition: i32) -> ProducerBatch {
+    let tp = TopicPartition::new(topic, partition);
+    let builder =
+        crate::record::MemoryRecordsBuilder::new(Vec::new(), Compression::none(), 1024).unwrap();
+    let result = crate::producer::future::ProduceRequestResult::new(tp.clone(), clock.clone());
+    let mut b = ProducerBatch::new(tp, builder, 1024, clock.now(), result);
+    let mut none = None;
+    b.try_append(1, None, Some(topic.as_bytes()), &[], &mut none, clock.now())
+        .unwrap();
+    b.close().unwrap();
+    b
+}
+
+/// The records fields of a request come in topic order, which need not be
+/// the drain order: each is matched to its own batch's buffer whatever
+/// the order, and a slice that is no batch's bytes matches none (it is
+/// then copied).
+#[test]
+fn records_fields_find_their_batch_in_any_order() {
+    let clock = Arc::new(MockClock::default());
+    let batches = vec![
+        built_batch(&clock, "a", 0),
+        built_batch(&clock, "b", 0),
+        built_batch(&clock, "a", 1),
+    ];
+    let buffer = |i: usize| batches[i].shared_records().unwrap();
+    let mut next = 0;
+    // Wire order: a-0, a-1, b-0.
+    for i in [0, 2, 1] {
+        let found = shared_buffer_of(&batches, &mut next, batches[i].records()).unwrap();
+        assert!(Arc::ptr_eq(found, buffer(i)), "batch {i}");
+    }
+    let copy = batches[0].records().to_vec();
+    assert!(shared_buffer_of(&batches, &mut next, &copy).is_none());
+    assert!(shared_buffer_of(&[], &mut 0, &copy).is_none());
+}

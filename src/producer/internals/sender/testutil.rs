@@ -362,6 +362,16 @@ pub(super) fn wire_batches(req: &SentRequest) -> Vec<WireBatch> {
     assert_eq!(req.api_key, ApiKey::PRODUCE);
     let mut r = Reader::new(&req.body);
     let request = ProduceRequest::decode(&mut r, req.version).unwrap();
+    // Every batch went into the request as a shared segment, uncopied.
+    let partitions: usize = request
+        .topic_data
+        .iter()
+        .map(|t| t.partition_data.len())
+        .sum();
+    assert_eq!(
+        req.shared_segments, partitions,
+        "batches sent without a copy"
+    );
     let mut out = Vec::new();
     for t in &request.topic_data {
         for p in &t.partition_data {
