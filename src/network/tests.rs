@@ -53,6 +53,38 @@ fn serve_on(
     (addr, handle)
 }
 
+/// A selector connected as `node` to a peer with a small receive buffer
+/// that reads nothing until `go` is sent, then hands its end to `then`:
+/// with the selector's small send buffer, big frames stop part way. Also
+/// returns what the selector reported so far and the peer's thread.
+fn connected_to_a_stalled_peer(
+    node: i32,
+    then: impl FnOnce(TcpStream) + Send + 'static,
+) -> (
+    Selector,
+    Seen,
+    crossbeam_channel::Sender<()>,
+    JoinHandle<()>,
+) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    socket2::SockRef::from(&listener)
+        .set_recv_buffer_size(32 * 1024)
+        .unwrap();
+    let (go, wait) = bounded::<()>(1);
+    let (addr, server) = serve_on(listener, move |s| {
+        wait.recv().unwrap();
+        then(s);
+    });
+    let mut sel = selector_with(SelectorConfig {
+        send_buffer_bytes: 64 * 1024,
+        ..config()
+    });
+    sel.connect(node, addr).unwrap();
+    let mut seen = Seen::default();
+    poll_until(&mut sel, &mut seen, |s| s.connected == [node]);
+    (sel, seen, go, server)
+}
+
 /// Reads one frame's payload; `None` at a clean end of stream.
 fn read_frame(s: &mut TcpStream) -> Option<Vec<u8>> {
     let mut size = [0u8; 4];
@@ -181,22 +213,7 @@ fn many_pipelined_frames_arrive_in_order() {
 fn a_ten_megabyte_frame_is_written_in_parts_and_completed() {
     // The server's receive buffer is small and it does not read until told,
     // so the first writes must stop part way.
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    socket2::SockRef::from(&listener)
-        .set_recv_buffer_size(32 * 1024)
-        .unwrap();
-    let (go, wait) = bounded::<()>(1);
-    let (addr, server) = serve_on(listener, move |s| {
-        wait.recv().unwrap();
-        echo(s);
-    });
-    let mut sel = selector_with(SelectorConfig {
-        send_buffer_bytes: 64 * 1024,
-        ..config()
-    });
-    sel.connect(7, addr).unwrap();
-    let mut seen = Seen::default();
-    poll_until(&mut sel, &mut seen, |s| s.connected == [7]);
+    let (mut sel, mut seen, go, server) = connected_to_a_stalled_peer(7, echo);
     let payload: Vec<u8> = (0..10_000_000u32).map(|i| (i % 251) as u8).collect();
     sel.send(7, frame(&payload)).unwrap();
     sel.poll(Duration::ZERO).unwrap();
@@ -216,22 +233,7 @@ fn a_ten_megabyte_frame_is_written_in_parts_and_completed() {
 fn a_frame_of_shared_batches_is_written_in_parts_and_releases_them() {
     // As above, but the payload is owned bytes around 40 shared 256 KiB
     // "batches": the writes stop part way inside them and resume exactly.
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    socket2::SockRef::from(&listener)
-        .set_recv_buffer_size(32 * 1024)
-        .unwrap();
-    let (go, wait) = bounded::<()>(1);
-    let (addr, server) = serve_on(listener, move |s| {
-        wait.recv().unwrap();
-        echo(s);
-    });
-    let mut sel = selector_with(SelectorConfig {
-        send_buffer_bytes: 64 * 1024,
-        ..config()
-    });
-    sel.connect(9, addr).unwrap();
-    let mut seen = Seen::default();
-    poll_until(&mut sel, &mut seen, |s| s.connected == [9]);
+    let (mut sel, mut seen, go, server) = connected_to_a_stalled_peer(9, echo);
     let batches: Vec<Arc<Vec<u8>>> = (0..40u32)
         .map(|b| Arc::new((0..256 * 1024u32).map(|i| ((i + b) % 253) as u8).collect()))
         .collect();
@@ -405,22 +407,7 @@ fn a_connection_cut_mid_frame_lets_go_of_the_shared_batches() {
     // The peer reads nothing and then goes away while a frame of shared
     // batches is partly written: the disconnect is reported and the
     // selector holds none of the batches any more.
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    socket2::SockRef::from(&listener)
-        .set_recv_buffer_size(32 * 1024)
-        .unwrap();
-    let (go, wait) = bounded::<()>(1);
-    let (addr, server) = serve_on(listener, move |s| {
-        wait.recv().unwrap();
-        drop(s);
-    });
-    let mut sel = selector_with(SelectorConfig {
-        send_buffer_bytes: 64 * 1024,
-        ..config()
-    });
-    sel.connect(6, addr).unwrap();
-    let mut seen = Seen::default();
-    poll_until(&mut sel, &mut seen, |s| s.connected == [6]);
+    let (mut sel, mut seen, go, server) = connected_to_a_stalled_peer(6, drop);
     let batches: Vec<Arc<Vec<u8>>> = (0..16).map(|i| Arc::new(vec![i; 1 << 20])).collect();
     let mut f = Frame::from(vec![0; 4]);
     for b in &batches {
