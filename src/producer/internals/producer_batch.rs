@@ -902,8 +902,9 @@ mod tests {
             .is_err());
     }
 
-    #[test]
-    fn reset_producer_state_rewrites_the_built_batch() {
+    /// A batch of two records, producer 9 epoch 0 from sequence 40, not
+    /// built yet.
+    fn two_records_of_producer_9() -> ProducerBatch {
         let clock = Arc::new(MockClock::default());
         let mut b = batch(1024, &clock);
         let mut none = None;
@@ -913,6 +914,12 @@ mod tests {
         }
         b.set_producer_state(ProducerIdAndEpoch::new(9, 0), 40, false)
             .unwrap();
+        b
+    }
+
+    #[test]
+    fn reset_producer_state_rewrites_the_built_batch() {
+        let mut b = two_records_of_producer_9();
         b.close().unwrap();
         assert!(!b.sequence_has_been_reset());
         b.reset_producer_state(ProducerIdAndEpoch::new(9, 1), 0)
@@ -939,15 +946,7 @@ mod tests {
 
     #[test]
     fn a_rewrite_while_a_request_holds_the_bytes_leaves_its_copy_alone() {
-        let clock = Arc::new(MockClock::default());
-        let mut b = batch(1024, &clock);
-        let mut none = None;
-        for _ in 0..2 {
-            b.try_append(1, None, Some(b"v"), &[], &mut none, clock.now())
-                .unwrap();
-        }
-        b.set_producer_state(ProducerIdAndEpoch::new(9, 0), 40, false)
-            .unwrap();
+        let mut b = two_records_of_producer_9();
         assert!(b.shared_records().is_none(), "not built yet");
         b.close().unwrap();
         // A queued request holds the built bytes.
