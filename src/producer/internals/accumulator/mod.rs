@@ -65,9 +65,8 @@ mod tests_ready_drain;
 #[cfg(test)]
 mod tests_scan_hints;
 
-use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -330,7 +329,37 @@ pub(crate) struct NodeLatencyStats {
 /// `IncompleteBatches`), sharded so that threads creating batches for
 /// different partitions rarely meet on one lock.
 struct IncompleteBatches {
-    shards: Vec<Mutex<HashMap<u64, Arc<ProduceRequestResult>>>>,
+    shards: Vec<Mutex<IdMap>>,
+}
+
+/// Batch ids to their completion slots. Ids are distinct numbers from a
+/// counter, so they are spread by one multiplication instead of SipHash
+/// (nobody outside chooses them).
+type IdMap = HashMap<u64, Arc<ProduceRequestResult>, BuildHasherDefault<IdHasher>>;
+
+/// 2^64 divided by the golden ratio, odd: multiplying by it spreads
+/// consecutive numbers over the whole range.
+const FIBONACCI: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// The hasher of [`IdMap`]: Fibonacci hashing of a `u64`.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only u64 keys are hashed; any other input still hashes.
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(FIBONACCI);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n.wrapping_mul(FIBONACCI);
+    }
 }
 
 const INCOMPLETE_SHARDS: usize = 16;
@@ -339,15 +368,14 @@ impl IncompleteBatches {
     fn new() -> Self {
         IncompleteBatches {
             shards: (0..INCOMPLETE_SHARDS)
-                .map(|_| Mutex::new(HashMap::new()))
+                .map(|_| Mutex::new(IdMap::default()))
                 .collect(),
         }
     }
 
-    fn shard(&self, id: u64) -> &Mutex<HashMap<u64, Arc<ProduceRequestResult>>> {
-        let mut h = DefaultHasher::new();
-        id.hash(&mut h);
-        &self.shards[(h.finish() % INCOMPLETE_SHARDS as u64) as usize]
+    fn shard(&self, id: u64) -> &Mutex<IdMap> {
+        // Consecutive ids go to consecutive shards.
+        &self.shards[(id % INCOMPLETE_SHARDS as u64) as usize]
     }
 
     fn add(&self, batch: &ProducerBatch) {
