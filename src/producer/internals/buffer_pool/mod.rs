@@ -39,23 +39,23 @@
 //!
 //! # Charges (not in Java)
 //!
-//! Besides batch buffers, the pool counts the memory records hold while they
-//! wait outside their batch's bytes: their callbacks and `Thunk`s (see
+//! Besides batch buffers, the pool counts the memory records hold while
+//! they wait outside their batch's bytes: their callbacks and `Thunk`s (see
 //! `ProducerBatch`). Thunk chunks are recycled like buffers: a batch takes
 //! each from the pool (`take_chunk`), and they come back emptied with the
-//! batch's charge, to a free list of their own. Such memory is *charged* (`charge`) while a caller
-//! holds a deque lock, so a charge never blocks: it either is refused (when
-//! memory is short; the batch then counts as full
-//! and the record goes to a new batch, whose allocation waits as usual) or,
-//! when forced, takes what there is and puts the pool into *debt* for the
-//! rest. Returned memory pays the debt first, so while the pool is in debt
-//! nothing is free and every allocation waits. A new batch for a record
-//! with a callback takes its buffer, its first thunk chunk and an estimate
-//! of its callbacks' boxes in one wait (`allocate_with_chunk`), so that
-//! its first record needs no forced charge (debt, which returned chunks
-//! and buffers would pay by being freed instead of kept). Charges come back with
-//! the batch (`deallocate_with_charge`) or, unused, when it is drained
-//! (`release`).
+//! batch's charge, to a free list of their own. Such memory is *charged*
+//! (`charge`) while a caller holds a deque lock, so a charge never blocks:
+//! it either is refused (when memory is short; the batch then counts as
+//! full and the record goes to a new batch, whose allocation waits as
+//! usual) or, when forced, takes what there is and puts the pool into
+//! *debt* for the rest. Returned memory pays the debt first, so while the
+//! pool is in debt nothing is free and every allocation waits. A new batch
+//! for a record with a callback takes its buffer, its first thunk chunk and
+//! an estimate of its callbacks' boxes in one wait (`allocate_with_chunk`),
+//! so that its first record needs no forced charge (debt, which returned
+//! chunks and buffers would pay by being freed instead of kept). Charges
+//! come back with the batch (`deallocate_with_charge`) or, unused, when it
+//! is drained (`release`).
 //!
 //! ```text
 //!   charge(n, force)                    release(n) / deallocate*(.., n)
