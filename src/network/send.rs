@@ -403,14 +403,21 @@ mod tests {
         assert_eq!(w.out, all);
     }
 
-    #[test]
-    fn a_queued_frame_keeps_its_shared_bytes_until_written() {
+    /// A queue holding one frame: a size prefix and a shared 100-byte
+    /// batch, which the caller keeps a handle on.
+    fn queued_frame_of_one_shared_batch() -> (std::sync::Arc<Vec<u8>>, SendQueue) {
         let batch = std::sync::Arc::new(vec![5u8; 100]);
         let mut f = Frame::from(vec![0; 4]);
         f.push_shared(std::sync::Arc::clone(&batch));
         f.patch_size_prefix().unwrap();
         let mut q = SendQueue::default();
         q.push(f);
+        (batch, q)
+    }
+
+    #[test]
+    fn a_queued_frame_keeps_its_shared_bytes_until_written() {
+        let (batch, mut q) = queued_frame_of_one_shared_batch();
         let mut w = Throttled::new(50, usize::MAX);
         let p = q.write_to(&mut w);
         assert!(matches!(p.end, WriteEnd::WouldBlock));
@@ -426,12 +433,7 @@ mod tests {
 
     #[test]
     fn dropping_a_partly_written_queue_releases_the_shared_bytes() {
-        let batch = std::sync::Arc::new(vec![5u8; 100]);
-        let mut f = Frame::from(vec![0; 4]);
-        f.push_shared(std::sync::Arc::clone(&batch));
-        f.patch_size_prefix().unwrap();
-        let mut q = SendQueue::default();
-        q.push(f);
+        let (batch, mut q) = queued_frame_of_one_shared_batch();
         let mut w = Throttled::new(10, usize::MAX);
         q.write_to(&mut w);
         assert_eq!(std::sync::Arc::strong_count(&batch), 2);

@@ -458,6 +458,16 @@ impl MemoryRecordsBuilder {
         )
     }
 
+    /// `record` moved to this builder's next position, so that the sized
+    /// methods then use its sizes as they are (a record sized elsewhere,
+    /// e.g. with [`SizedRecord::new`], would be moved at each of them).
+    pub(crate) fn placed<'a>(&self, record: &SizedRecord<'a>) -> SizedRecord<'a> {
+        SizedRecord {
+            size: self.positioned(record),
+            ..*record
+        }
+    }
+
     /// The record's sizes at the next position of this builder.
     fn positioned(&self, record: &SizedRecord<'_>) -> RecordSize {
         let (offset_delta, timestamp_delta) = self.next_position(record.timestamp);

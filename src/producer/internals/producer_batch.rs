@@ -352,6 +352,9 @@ impl ProducerBatch {
         if self.aborted {
             return Ok(None);
         }
+        // Placed once here: the room check, the growth and the write then
+        // take its sizes as they are.
+        let record = &self.builder.placed(record);
         if !self.builder.has_room_for_sized(record) || !self.grow_buffer(record) {
             return Ok(None);
         }
