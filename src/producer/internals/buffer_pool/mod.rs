@@ -15,27 +15,55 @@
 //!
 //! Memory is counted in two places: `non_pooled_available` (bytes nobody
 //! holds) and the free lists of class buffers. A request is served at once
-//! when the two together cover it; otherwise the caller queues and waits:
+//! when nobody waits and the two together cover it (see *Pressure* for
+//! when free buffers of other sizes may be freed to do so); otherwise the
+//! caller queues and waits:
 //!
 //! ```text
 //!   allocate(size)                      deallocate(buf, size)
 //!     size > total ──────────▶ Err        size == cap, a class, no debt
 //!     closed ────────────────▶ Err          ──▶ its free list
-//!     a class, one is free ──▶ take it     else ──▶ non_pooled += size
-//!     enough memory ─▶ take it            signal the first waiter
+//!     someone waits ─────────▶ queue       else ──▶ non_pooled += size
+//!     a class, one is free ──▶ take it     signal the first waiter
+//!     enough memory ─▶ take it
 //!     else: waiters.push_back(me)
 //!       loop until gathered == size:
 //!         wait (deadline) ── closed ─▶ Err, give back what was gathered
 //!                         └─ timeout ─▶ Err, give back what was gathered
+//!         what it needs is free whole ─▶ take it, give back the gathered
 //!         gather what is there (piecemeal)
 //!       waiters.remove(me)
 //!     signal the next waiter if memory is left
 //! ```
 //!
 //! Fairness: waiters form a FIFO queue, one condition variable each, and only
-//! the head of the queue is signalled. Memory therefore goes to the longest
-//! waiting thread until it has all it asked for, so a large request is never
-//! starved by a stream of small ones.
+//! the head of the queue is signalled; newcomers queue behind it even when
+//! free buffers are there (they may be what the head waits for). Memory
+//! therefore goes to the longest waiting thread until it has all it asked
+//! for, so a large request is never starved by a stream of small ones.
+//!
+//! # Pressure (not in Java)
+//!
+//! Freeing a free buffer (or chunk) to allocate one of another size is a
+//! *conversion*. Java's pool does it whenever a request of another size
+//! comes; a garbage collector compacts the heap behind it. Here each
+//! conversion is a `free` and a `malloc` of another size, and under load
+//! they leave holes in the heap that the next allocations do not fit: at
+//! 1000 partitions, with batches growing through the classes and the pool
+//! full, conversions went through more bytes than the pool holds, and the
+//! process's resident memory ended 13 MiB above the memory in use.
+//!
+//! So the pool converts only when it is not under pressure: when at least
+//! half of it is available (unallocated, free, or gathered by the waiting
+//! thread). Under pressure, free memory keeps its sizes: a waiter takes
+//! what comes back when it fits whole (a free buffer of at least its
+//! class, and a chunk), otherwise only unallocated bytes; a growth or a
+//! charge that would need a conversion is refused (the batch counts as
+//! full, as when memory is short); and while a thread waits, nothing is
+//! taken past it. Every batch eventually comes back (with threads
+//! waiting, every batch is ready to send), so a waiter is served either
+//! whole or once half of the pool is available. Forced growths and
+//! charges (a batch's first record) still convert.
 //!
 //! # Charges (not in Java)
 //!
@@ -199,6 +227,23 @@ impl State {
         }
         self.give_back(size);
         buffer
+    }
+
+    /// Whether `size` bytes may be taken from the unallocated bytes,
+    /// freeing free buffers and chunks to make room if need be: always
+    /// when the unallocated bytes cover them, otherwise only while at least
+    /// half of the pool (`total` bytes) is available: unallocated, free,
+    /// or `gathered` by the thread asking. Under pressure, free memory
+    /// keeps its sizes (see the module's notes on pressure).
+    fn may_free_up(
+        &self,
+        size: usize,
+        gathered: usize,
+        total: usize,
+        poolable_size: usize,
+    ) -> bool {
+        self.non_pooled_available >= size
+            || self.non_pooled_available + self.free_bytes(poolable_size) + gathered >= total / 2
     }
 
     /// Bytes in the free lists.
@@ -459,11 +504,18 @@ impl BufferPool {
         if self.available_locked(state) < counted + charged {
             return None;
         }
+        let raw = if class.is_some() { 0 } else { size }
+            + if state.chunks.is_empty() {
+                THUNK_CHUNK_COST
+            } else {
+                0
+            }
+            + (charged - THUNK_CHUNK_COST);
+        if !state.may_free_up(raw, 0, self.total_memory, self.poolable_size) {
+            return None;
+        }
         let buffer = class.and_then(|c| state.take_class(c, self.poolable_size));
         let chunk = state.chunks.pop();
-        let raw = if buffer.is_some() { 0 } else { size }
-            + if chunk.is_some() { 0 } else { THUNK_CHUNK_COST }
-            + (charged - THUNK_CHUNK_COST);
         state.free_up(raw);
         state.non_pooled_available -= raw;
         Some((buffer, counted, chunk))
@@ -473,8 +525,10 @@ impl BufferPool {
     /// whose buffer counts `from` bytes and must grow, without blocking
     /// (the caller holds a deque lock): a free one of `to`'s class, else a
     /// free one of a larger class, else a new one of exactly `to` bytes.
-    /// Unless `force`, refused (`None`, nothing taken) when the free memory
-    /// does not cover the growth, as [`charge`](Self::charge). The caller
+    /// Unless `force`, refused (`None`, nothing taken) as a
+    /// [`charge`](Self::charge) is: when a thread waits, when the free
+    /// memory does not cover the growth, or when a new buffer would need a
+    /// conversion under pressure (see the module's notes). The caller
     /// copies its bytes over and gives the old buffer back with
     /// [`deallocate`](Self::deallocate)`(old, from)`, which recycles it;
     /// the new one counts its capacity.
@@ -484,13 +538,16 @@ impl BufferPool {
     /// the old buffer pays on its return.
     pub(crate) fn grow(&self, from: usize, to: usize, force: bool) -> Option<Vec<u8>> {
         let mut state = self.state.lock();
-        if !force && self.available_locked(&state) + from < to {
+        if !force && (!state.waiters.is_empty() || self.available_locked(&state) + from < to) {
             return None;
         }
         // A free buffer of the class, or of a larger one rather than
         // freeing it to allocate this one.
         if let Some(class) = state.free_class_at_least(to, self.poolable_size) {
             return state.take_class(class, self.poolable_size);
+        }
+        if !force && !state.may_free_up(to, 0, self.total_memory, self.poolable_size) {
+            return None;
         }
         state.free_up(to);
         let taken = to.min(state.non_pooled_available);
@@ -509,13 +566,20 @@ impl BufferPool {
         max_time_to_block: Duration,
         deadline: Option<std::time::Instant>,
     ) -> Result<Granted<W>, Error> {
-        if let Some(w) = whole(state) {
-            return Ok(Granted::Whole(w));
-        }
-        if self.available_locked(state) >= size {
-            state.free_up(size);
-            state.non_pooled_available -= size;
-            return Ok(Granted::Reserved);
+        // First come, first served: while a thread waits, newcomers queue
+        // behind it, even when free memory is there (it may be what the
+        // head of the queue waits to take whole).
+        if state.waiters.is_empty() {
+            if let Some(w) = whole(state) {
+                return Ok(Granted::Whole(w));
+            }
+            if self.available_locked(state) >= size
+                && state.may_free_up(size, 0, self.total_memory, self.poolable_size)
+            {
+                state.free_up(size);
+                state.non_pooled_available -= size;
+                return Ok(Granted::Reserved);
+            }
         }
         // Out of memory: queue and gather memory as it is freed.
         let me = Arc::new(Condvar::new());
@@ -547,14 +611,21 @@ impl BufferPool {
                     self.poolable_size
                 )));
             }
-            if accumulated == 0 {
-                if let Some(w) = whole(state) {
-                    break Ok(Granted::Whole(w));
-                }
+            if let Some(w) = whole(state) {
+                // Served whole: what was gathered so far goes back.
+                state.non_pooled_available += accumulated;
+                break Ok(Granted::Whole(w));
             }
             // Take what there is; the rest may come with later wake-ups.
-            state.free_up(size - accumulated);
-            let got = (size - accumulated).min(state.non_pooled_available);
+            // Free buffers and chunks are freed to make up the rest only
+            // when the pool is not under pressure (`may_free_up`); until
+            // then the thread waits for what it needs to come back whole,
+            // or as unallocated bytes.
+            let rest = size - accumulated;
+            if state.may_free_up(rest, accumulated, self.total_memory, self.poolable_size) {
+                state.free_up(rest);
+            }
+            let got = rest.min(state.non_pooled_available);
             state.non_pooled_available -= got;
             accumulated += got;
         };
@@ -616,7 +687,10 @@ impl BufferPool {
     /// [`deallocate_with_charge`](Self::deallocate_with_charge).
     ///
     /// Unless `force`, the charge is refused (returns `false`, nothing
-    /// taken) when the free memory does not cover it. A forced charge
+    /// taken) when a thread waits for memory, when the free memory does
+    /// not cover it, or when the unallocated bytes do not cover it and the
+    /// pool is under pressure (free buffers would have to be freed; see the
+    /// module's notes). A forced charge
     /// always succeeds: what free memory does not
     /// cover becomes debt, which returned memory pays before anyone can
     /// allocate again.
@@ -627,7 +701,11 @@ impl BufferPool {
 
     /// The locked part of [`charge`](Self::charge).
     fn charge_locked(&self, state: &mut State, size: usize, force: bool) -> bool {
-        if !force && self.available_locked(state) < size {
+        if !force
+            && (!state.waiters.is_empty()
+                || self.available_locked(state) < size
+                || !state.may_free_up(size, 0, self.total_memory, self.poolable_size))
+        {
             return false;
         }
         state.free_up(size);
@@ -647,9 +725,12 @@ impl BufferPool {
     /// ([`deallocate_with_charge`](Self::deallocate_with_charge)): a kept
     /// one when there is one, else a new one, charged as
     /// [`charge`](Self::charge) does (so refused, `None`, when memory is
-    /// short unless `force`).
+    /// short or a thread waits for it, unless `force`).
     pub(crate) fn take_chunk(&self, force: bool) -> Option<Vec<Thunk>> {
         let mut state = self.state.lock();
+        if !force && !state.waiters.is_empty() {
+            return None;
+        }
         if let Some(chunk) = state.chunks.pop() {
             return Some(chunk);
         }

@@ -233,19 +233,28 @@ fn memory_is_gathered_across_wake_ups() {
     };
     wait_for("the allocation to block", || pool.queued() == 1);
     for _ in 0..3 {
-        pool.deallocate(held.pop().unwrap(), 10);
-        // The waiter takes each piece as it comes.
-        wait_for("the waiter to take the freed buffer", || {
+        // Unallocated memory is taken as it comes.
+        pool.deallocate(Vec::new(), 10);
+        wait_for("the waiter to take the returned bytes", || {
             pool.available_memory() == 0
         });
     }
-    // 30 bytes are reserved for the head of the queue: a newcomer cannot
-    // take them.
+    held.truncate(7);
+    // Under pressure (less than half the pool available), returned
+    // buffers are kept whole, not freed to make up the rest: the waiter
+    // leaves them in the free list.
+    pool.deallocate(held.pop().unwrap(), 10);
+    thread::sleep(Duration::from_millis(20));
+    assert_eq!(pool.available_memory(), 10);
+    assert_eq!(pool.unallocated_memory(), 0);
+    // They are reserved for the head of the queue all the same: a
+    // newcomer cannot take them.
     let e = pool.allocate(10, Duration::ZERO).unwrap_err();
     assert!(matches!(e, Error::BufferExhausted(_)), "{e:?}");
-    for _ in 0..2 {
-        pool.deallocate(held.pop().unwrap(), 10);
-    }
+    assert_eq!(pool.queued(), 1);
+    // With half the pool available (30 held by the waiter, 20 free), the
+    // free buffers are freed to make up the rest.
+    pool.deallocate(held.pop().unwrap(), 10);
     let big = waiter.join().unwrap().unwrap();
     assert!(big.capacity() >= 50);
     assert_eq!(pool.available_memory(), 0);
@@ -336,6 +345,47 @@ fn charges_take_free_memory_and_are_refused_when_short() {
     assert_eq!(pool.available_memory(), 0);
     assert_eq!(pool.debt(), 0);
     pool.release(1024);
+    assert_eq!(pool.available_memory(), 1024);
+    assert_eq!(pool.debt(), 0);
+}
+
+#[test]
+fn under_pressure_free_buffers_are_kept_and_what_needs_them_freed_is_refused() {
+    let pool = pool(1024, 128);
+    let mut held: Vec<_> = (0..8)
+        .map(|_| pool.allocate(128, Duration::ZERO).unwrap())
+        .collect();
+    pool.deallocate(held.pop().unwrap(), 128);
+    // 128 bytes free, in one pooled buffer; 896 held: under pressure.
+    assert_eq!(
+        (pool.available_memory(), pool.unallocated_memory()),
+        (128, 0)
+    );
+    // A charge would free the buffer: refused, and so is a new chunk.
+    assert!(!pool.charge(100, false));
+    assert!(pool.take_chunk(false).is_none());
+    // So is an allocation of another size, which waits (here: fails).
+    let e = pool.allocate(100, Duration::ZERO).unwrap_err();
+    assert!(matches!(e, Error::BufferExhausted(_)), "{e:?}");
+    assert_eq!(pool.available_memory(), 128, "refusals take nothing");
+    // The buffer itself serves a request of its size.
+    let again = pool.allocate(128, Duration::ZERO).unwrap();
+    held.push(again);
+    // Forced, a charge frees what it must and goes into debt for the rest.
+    assert!(pool.charge(100, true));
+    assert_eq!(pool.debt(), 100);
+    pool.release(100);
+    // Once half of the pool is back, free buffers are freed on demand.
+    for buffer in held.drain(..4) {
+        pool.deallocate(buffer, 128);
+    }
+    assert_eq!(pool.available_memory(), 512);
+    assert!(pool.charge(100, false));
+    assert_eq!(pool.unallocated_memory(), 28, "one buffer freed for it");
+    pool.release(100);
+    for buffer in held {
+        pool.deallocate(buffer, 128);
+    }
     assert_eq!(pool.available_memory(), 1024);
     assert_eq!(pool.debt(), 0);
 }
@@ -532,28 +582,50 @@ fn a_growth_is_refused_when_short_and_a_forced_one_is_paid_by_the_old_buffer() {
     let pool = pool(12 * 1024, 16384);
     let a = pool.allocate(4096, Duration::ZERO).unwrap();
     let b = pool.allocate(4096, Duration::ZERO).unwrap();
-    // 4 KiB free: enough to grow 4 -> 8 KiB (the old 4 KiB come back),
-    // not 4 -> 16 KiB.
+    // 4 KiB free: not enough for 4 -> 16 KiB even with the old 4 KiB back.
     assert!(pool.grow(4096, 16384, false).is_none());
     assert_eq!(pool.available_memory(), 4096, "a refusal takes nothing");
-    let grown = pool.grow(4096, 8192, false).unwrap();
-    // The new buffer is counted whole before the old one is back: debt.
-    assert_eq!(pool.debt(), 4096);
-    assert_eq!(pool.available_memory(), 0);
-    pool.deallocate(a, 4096);
-    assert_eq!(pool.debt(), 0, "the old buffer paid the debt");
-    assert_eq!(pool.available_memory(), 0);
+    // Enough for 4 -> 8 KiB once the old 4 KiB come back, but under
+    // pressure (less than half of the pool available) the new buffer
+    // must fit in the unallocated bytes: the old one would pay the
+    // difference by being freed instead of kept.
+    assert!(pool.grow(4096, 8192, false).is_none());
+    assert_eq!(pool.debt(), 0);
     // Forced, a growth goes into debt beyond the old buffer too.
     let forced = pool.grow(4096, 16384, true).unwrap();
-    assert_eq!(pool.debt(), 16384);
+    assert_eq!(pool.debt(), 12 * 1024);
     pool.deallocate(b, 4096);
-    pool.deallocate(grown, 8192);
+    pool.deallocate(a, 4096);
     assert_eq!(pool.debt(), 4096);
     // Returned in debt, the 16 KiB buffer pays it and is not kept.
     pool.deallocate(forced, 16384);
     assert_eq!(pool.debt(), 0);
     assert_eq!(pool.available_memory(), 12 * 1024);
     assert_eq!(pool.unallocated_memory(), 12 * 1024);
+}
+
+#[test]
+fn with_half_of_the_pool_available_a_growth_frees_free_buffers_and_the_old_one_pays() {
+    let pool = pool(16 * 1024, 16384);
+    let held = pool.allocate(8192, Duration::ZERO).unwrap();
+    let free: Vec<_> = (0..2)
+        .map(|_| pool.allocate(4096, Duration::ZERO).unwrap())
+        .collect();
+    for buffer in free {
+        pool.deallocate(buffer, 4096);
+    }
+    // Half of the pool available, all of it in two free 4 KiB buffers:
+    // they are freed for the 16 KiB buffer, and the 8 KiB still held
+    // become debt until the old buffer comes back.
+    let grown = pool.grow(8192, 16384, false).unwrap();
+    assert_eq!(grown.capacity(), 16384);
+    assert_eq!(pool.debt(), 8192);
+    assert_eq!(pool.available_memory(), 0);
+    pool.deallocate(held, 8192);
+    assert_eq!(pool.debt(), 0, "the old buffer paid the debt");
+    pool.deallocate(grown, 16384);
+    assert_eq!(pool.available_memory(), 16 * 1024);
+    assert_eq!(pool.unallocated_memory(), 0, "the 16 KiB buffer is kept");
 }
 
 #[test]
