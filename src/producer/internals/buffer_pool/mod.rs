@@ -60,10 +60,14 @@
 //! class, and a chunk), otherwise only unallocated bytes; a growth or a
 //! charge that would need a conversion is refused (the batch counts as
 //! full, as when memory is short); and while a thread waits, nothing is
-//! taken past it. Every batch eventually comes back (with threads
-//! waiting, every batch is ready to send), so a waiter is served either
-//! whole or once half of the pool is available. Forced growths and
-//! charges (a batch's first record) still convert.
+//! taken past it. Batches come back (with threads waiting, every batch
+//! is ready to send), so a waiter is usually served whole, or once half
+//! of the pool is available. When memory does not come back (a broker is
+//! down and its batches hold the memory in use until they expire) or not
+//! in the size asked, a thread that has waited longer than the pool's
+//! *patience* (100 ms) converts anyway, rather than failing with
+//! `BufferExhausted` while memory is free. Forced growths and charges (a
+//! batch's first record) still convert.
 //!
 //! # Charges (not in Java)
 //!
@@ -104,7 +108,7 @@ use parking_lot::{Condvar, Mutex, MutexGuard};
 
 use crate::error::Error;
 use crate::producer::future::{Thunk, THUNK_CHUNK, THUNK_CHUNK_COST};
-use crate::util::clock::Clock;
+use crate::util::clock::{Clock, SystemClock};
 
 /// The smallest buffer class, and the buffer a new batch starts with unless
 /// its first record needs more: a batch holding one small record counts
@@ -116,8 +120,19 @@ pub(crate) struct BufferPool {
     total_memory: usize,
     poolable_size: usize,
     clock: Arc<dyn Clock>,
+    /// How long a waiting thread waits for what it needs to come back
+    /// whole before it may free free buffers of other sizes anyway (see
+    /// the module's notes on pressure).
+    patience: Duration,
     state: Mutex<State>,
 }
+
+/// The default [`BufferPool`] patience: far longer than memory takes to
+/// come back while batches flow (a produce round trip), short enough
+/// that a send is not held up for long when it does not (the memory in
+/// use waits for a broker that is down, and what is free is not of the
+/// size asked).
+const PATIENCE: Duration = Duration::from_millis(100);
 
 /// Everything the lock guards.
 struct State {
@@ -318,6 +333,7 @@ impl BufferPool {
             total_memory,
             poolable_size,
             clock,
+            patience: PATIENCE,
             state: Mutex::new(State {
                 free: VecDeque::new(),
                 small: vec![Vec::new(); small_classes],
@@ -329,6 +345,13 @@ impl BufferPool {
                 closed: false,
             }),
         }
+    }
+
+    /// The pool with another patience (see [`PATIENCE`]).
+    #[cfg(test)]
+    pub(crate) fn with_patience(mut self, patience: Duration) -> Self {
+        self.patience = patience;
+        self
     }
 
     /// The capacity a new batch's buffer gets for `size` bytes: the
@@ -585,12 +608,19 @@ impl BufferPool {
         let me = Arc::new(Condvar::new());
         state.waiters.push_back(Arc::clone(&me));
         let mut accumulated = 0;
+        // Real time, whatever the pool's clock: it only bounds a wait.
+        let patient_until = SystemClock.now().checked_add(self.patience);
         let outcome = loop {
             if accumulated >= size {
                 break Ok(Granted::Reserved);
             }
-            let timed_out = match deadline {
-                Some(deadline) => me.wait_until(state, deadline).timed_out(),
+            let patient = patient_until.is_some_and(|t| SystemClock.now() < t);
+            let wake_at = match (deadline, patient_until.filter(|_| patient)) {
+                (Some(d), Some(p)) => Some(d.min(p)),
+                (d, p) => d.or(p),
+            };
+            let timed_out = match wake_at {
+                Some(at) => me.wait_until(state, at).timed_out() && wake_at == deadline,
                 None => {
                     me.wait(state);
                     false
@@ -621,8 +651,13 @@ impl BufferPool {
             // when the pool is not under pressure (`may_free_up`); until
             // then the thread waits for what it needs to come back whole,
             // or as unallocated bytes.
+            // Nor, once its patience is out, for a thread that waited in
+            // vain (memory does not come back, or not in the size asked).
             let rest = size - accumulated;
-            if state.may_free_up(rest, accumulated, self.total_memory, self.poolable_size) {
+            let impatient = patient_until.is_some_and(|t| SystemClock.now() >= t);
+            if impatient
+                || state.may_free_up(rest, accumulated, self.total_memory, self.poolable_size)
+            {
                 state.free_up(rest);
             }
             let got = rest.min(state.non_pooled_available);

@@ -223,7 +223,9 @@ fn waiters_are_served_in_arrival_order() {
 
 #[test]
 fn memory_is_gathered_across_wake_ups() {
-    let pool = pool(100, 10);
+    // Patient enough never to run out here.
+    let pool =
+        Arc::new(BufferPool::new(100, 10, Arc::new(MockClock::default())).with_patience(LONG));
     let mut held: Vec<_> = (0..10)
         .map(|_| pool.allocate(10, Duration::ZERO).unwrap())
         .collect();
@@ -387,6 +389,42 @@ fn under_pressure_free_buffers_are_kept_and_what_needs_them_freed_is_refused() {
         pool.deallocate(buffer, 128);
     }
     assert_eq!(pool.available_memory(), 1024);
+    assert_eq!(pool.debt(), 0);
+}
+
+#[test]
+fn a_waiter_whose_patience_runs_out_frees_buffers_of_another_size() {
+    use crate::producer::future::THUNK_CHUNK_COST;
+    let pool = Arc::new(
+        BufferPool::new(64 * 1024, 16384, Arc::new(SystemClock))
+            .with_patience(Duration::from_millis(20)),
+    );
+    // 48 KiB held for good (a broker that is down), 16 KiB free as four
+    // 4 KiB buffers: under pressure, and no chunk is free.
+    let held = pool.allocate(48 * 1024, Duration::ZERO).unwrap();
+    let free: Vec<_> = (0..4)
+        .map(|_| pool.allocate(4096, Duration::ZERO).unwrap())
+        .collect();
+    for buffer in free {
+        pool.deallocate(buffer, 4096);
+    }
+    assert_eq!(pool.unallocated_memory(), 0);
+    // A new batch with a callback needs a buffer and a chunk. Nothing will
+    // come back, so once its patience is out it frees a free buffer for
+    // the chunk rather than failing with memory free.
+    let m = pool.allocate_with_chunk(4096, 0, LONG).unwrap();
+    assert_eq!((m.buffer.capacity(), m.counted), (4096, 4096));
+    assert_eq!(m.charged, THUNK_CHUNK_COST);
+    assert!(m.chunk.is_some());
+    assert_eq!(pool.queued(), 0);
+    pool.deallocate_with_charge(
+        m.buffer,
+        m.counted,
+        m.charged,
+        m.chunk.into_iter().collect(),
+    );
+    pool.deallocate(held, 48 * 1024);
+    assert_eq!(pool.available_memory(), 64 * 1024);
     assert_eq!(pool.debt(), 0);
 }
 
