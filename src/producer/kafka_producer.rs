@@ -613,7 +613,7 @@ impl<K: 'static, V: 'static> KafkaProducer<K, V> {
             )?;
         }
         set_partition(result.partition);
-        if result.batch_is_full || result.new_batch_created {
+        if result.wakeup {
             log::trace!(
                 "Waking up the sender since topic {topic} partition {} is either full or getting a new batch",
                 result.partition

@@ -42,10 +42,22 @@ pub(crate) struct RecordAppendResult {
     /// The record's future; `None` only when `abort_for_new_batch`.
     pub(crate) future: Option<SendFuture>,
     /// The deque holds a sendable batch: the one appended to is full or is
-    /// not the only one.
+    /// not the only one (Java's flag; the producer wakes on `wakeup`).
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) batch_is_full: bool,
     /// A new batch was created for this record.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) new_batch_created: bool,
+    /// The append may have changed what the network thread can send, so
+    /// it is worth waking: a new batch was created, or the deque's only
+    /// batch became full. Not when the batch appended to is behind another
+    /// (not in Java, which wakes whenever `batch_is_full`): the deque was
+    /// sendable already, and the network thread was woken when it became
+    /// so; it sends the head batch when the in-flight limit and backoff
+    /// let it, which the append does not change. Waking it on every such
+    /// append cost a full fence per record whenever a partition had a
+    /// backlog (one partition against a slower broker).
+    pub(crate) wakeup: bool,
     /// Nothing was appended: a new batch would have been needed and the
     /// caller asked to be told first (custom partitioner's `on_new_batch`).
     pub(crate) abort_for_new_batch: bool,
@@ -270,6 +282,7 @@ impl RecordAccumulator {
                     future: None,
                     batch_is_full: false,
                     new_batch_created: false,
+                    wakeup: false,
                     abort_for_new_batch: true,
                     appended_bytes: 0,
                     partition: effective_partition,
@@ -382,6 +395,7 @@ impl RecordAccumulator {
                 future: Some(future),
                 batch_is_full: len > 1 || last.is_full(),
                 new_batch_created: false,
+                wakeup: len == 1 && last.is_full(),
                 abort_for_new_batch: false,
                 appended_bytes: last.estimated_size_in_bytes().saturating_sub(initial_bytes),
                 partition,
@@ -469,6 +483,7 @@ impl RecordAccumulator {
             future: Some(future),
             batch_is_full: dq.len() > 1 || is_full,
             new_batch_created: true,
+            wakeup: true,
             abort_for_new_batch: false,
             appended_bytes,
             partition,

@@ -208,12 +208,33 @@ fn rule25_batch_is_full_and_new_batch_created_flags() {
 fn rule26_append_into_open_batch_does_not_ask_for_wakeup() {
     let f = Fixture::new();
     let r = f.append(&tp(0), VALUE);
-    assert!(r.batch_is_full || r.new_batch_created, "new batch: wake");
+    assert!(r.wakeup && r.new_batch_created, "new batch: wake");
     let r = f.append(&tp(0), VALUE);
     assert!(
-        !(r.batch_is_full || r.new_batch_created),
+        !(r.wakeup || r.batch_is_full || r.new_batch_created),
         "open batch: no wake"
     );
+}
+
+#[test]
+fn a_wakeup_is_asked_when_the_only_batch_fills_not_behind_a_sendable_one() {
+    let f = Fixture::new();
+    assert!(f.append(&tp(0), VALUE).new_batch_created);
+    // Append until a second batch starts; an append that fills the only
+    // batch asks for a wakeup, as does the one that starts the second.
+    loop {
+        let r = f.append(&tp(0), VALUE);
+        if r.new_batch_created {
+            assert!(r.wakeup);
+            break;
+        }
+        assert_eq!(r.wakeup, r.batch_is_full, "the only batch filled: wake");
+    }
+    // Nothing was drained, so the deque holds two batches: appends into
+    // the second are behind a sendable head batch and ask for no wakeup
+    // (Java's flag still says full).
+    let r = f.append(&tp(0), VALUE);
+    assert!(!r.new_batch_created && r.batch_is_full && !r.wakeup);
 }
 
 #[test]
