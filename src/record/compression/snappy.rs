@@ -28,6 +28,12 @@ const MAGIC: [u8; 8] = [0x82, b'S', b'N', b'A', b'P', b'P', b'Y', 0];
 /// snappy-java's default block size (`SnappyOutputStream.DEFAULT_BLOCK_SIZE`).
 const BLOCK_SIZE: usize = 32 * 1024;
 
+thread_local! {
+    /// Where a thread compresses a block before appending it: one
+    /// worst-case block (about 37 KiB) per thread that compresses.
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// Buffers input and writes one framed block per 32 KiB.
 pub(crate) struct SnappyWriter {
     out: Vec<u8>,
@@ -59,20 +65,31 @@ impl SnappyWriter {
     }
 
     /// Compresses the buffered block into the output, length first.
+    ///
+    /// The block is compressed into the thread's scratch buffer, then only
+    /// what it compressed to is appended: the output (the batch's buffer)
+    /// never grows to the worst case (`max_compress_len` of 32 KiB, more
+    /// than twice a default batch), which it would keep.
     fn flush_block(&mut self) -> Result<()> {
         if self.block.is_empty() {
             return Ok(());
         }
-        let start = self.out.len();
-        self.out
-            .resize(start + 4 + max_compress_len(self.block.len()), 0);
-        let n = self
-            .encoder
-            .compress(&self.block, &mut self.out[start + 4..])
-            .map_err(|e| corrupt(CompressionType::Snappy, e))?;
-        // n <= max_compress_len(32 KiB), far below i32::MAX.
-        self.out[start..start + 4].copy_from_slice(&(n as i32).to_be_bytes());
-        self.out.truncate(start + 4 + n);
+        let need = max_compress_len(self.block.len());
+        let n = SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            if scratch.len() < need {
+                scratch.resize(need, 0);
+            }
+            let n = self
+                .encoder
+                .compress(&self.block, &mut scratch[..need])
+                .map_err(|e| corrupt(CompressionType::Snappy, e))?;
+            // n <= max_compress_len(32 KiB), far below i32::MAX.
+            self.out.extend_from_slice(&(n as i32).to_be_bytes());
+            self.out.extend_from_slice(&scratch[..n]);
+            Ok::<_, crate::error::Error>(n)
+        })?;
+        debug_assert!(n <= need);
         self.block.clear();
         Ok(())
     }
