@@ -75,7 +75,7 @@ impl SnappyWriter {
             return Ok(());
         }
         let need = max_compress_len(self.block.len());
-        let n = SCRATCH.with(|scratch| {
+        SCRATCH.with(|scratch| {
             let mut scratch = scratch.borrow_mut();
             if scratch.len() < need {
                 scratch.resize(need, 0);
@@ -87,11 +87,9 @@ impl SnappyWriter {
             // n <= max_compress_len(32 KiB), far below i32::MAX.
             self.out.extend_from_slice(&(n as i32).to_be_bytes());
             self.out.extend_from_slice(&scratch[..n]);
-            Ok::<_, crate::error::Error>(n)
-        })?;
-        debug_assert!(n <= need);
-        self.block.clear();
-        Ok(())
+            self.block.clear();
+            Ok(())
+        })
     }
 
     /// Writes the last (partial) block and gives the buffer back.

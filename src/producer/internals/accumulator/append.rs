@@ -41,17 +41,14 @@ use super::{Deque, RecordAccumulator, TopicInfo};
 pub(crate) struct RecordAppendResult {
     /// The record's future; `None` only when `abort_for_new_batch`.
     pub(crate) future: Option<SendFuture>,
-    /// The deque holds a sendable batch: the one appended to is full or is
-    /// not the only one (Java's flag; the producer wakes on `wakeup`).
-    #[cfg_attr(not(test), allow(dead_code))]
-    pub(crate) batch_is_full: bool,
     /// A new batch was created for this record.
     #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) new_batch_created: bool,
     /// The append may have changed what the network thread can send, so
     /// it is worth waking: a new batch was created, or the deque's only
     /// batch became full. Not when the batch appended to is behind another
-    /// (not in Java, which wakes whenever `batch_is_full`): the deque was
+    /// (not in Java, which wakes whenever the deque holds a full batch or
+    /// more than one, its `batchIsFull`): the deque was
     /// sendable already, and the network thread was woken when it became
     /// so; it sends the head batch when the in-flight limit and backoff
     /// let it, which the append does not change. Waking it on every such
@@ -280,7 +277,6 @@ impl RecordAccumulator {
             if abort_on_new_batch {
                 return Ok(RecordAppendResult {
                     future: None,
-                    batch_is_full: false,
                     new_batch_created: false,
                     wakeup: false,
                     abort_for_new_batch: true,
@@ -393,7 +389,6 @@ impl RecordAccumulator {
             }
             Some(future) => Ok(Some(RecordAppendResult {
                 future: Some(future),
-                batch_is_full: len > 1 || last.is_full(),
                 new_batch_created: false,
                 wakeup: len == 1 && last.is_full(),
                 abort_for_new_batch: false,
@@ -476,12 +471,10 @@ impl RecordAccumulator {
             }
         };
         let appended_bytes = batch.estimated_size_in_bytes();
-        let is_full = batch.is_full();
         self.incomplete.add(&batch);
         dq.push_back(batch);
         Ok(RecordAppendResult {
             future: Some(future),
-            batch_is_full: dq.len() > 1 || is_full,
             new_batch_created: true,
             wakeup: true,
             abort_for_new_batch: false,

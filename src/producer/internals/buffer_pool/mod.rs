@@ -244,23 +244,6 @@ impl State {
         buffer
     }
 
-    /// Whether `size` bytes may be taken from the unallocated bytes,
-    /// freeing free buffers and chunks to make room if need be: always
-    /// when the unallocated bytes cover them, otherwise only while at least
-    /// half of the pool (`total` bytes) is available: unallocated, free,
-    /// or `gathered` by the thread asking. Under pressure, free memory
-    /// keeps its sizes (see the module's notes on pressure).
-    fn may_free_up(
-        &self,
-        size: usize,
-        gathered: usize,
-        total: usize,
-        poolable_size: usize,
-    ) -> bool {
-        self.non_pooled_available >= size
-            || self.non_pooled_available + self.free_bytes(poolable_size) + gathered >= total / 2
-    }
-
     /// Bytes in the free lists.
     fn free_bytes(&self, poolable_size: usize) -> usize {
         self.free.len() * poolable_size + self.small_bytes + self.chunks.len() * THUNK_CHUNK_COST
@@ -534,7 +517,7 @@ impl BufferPool {
                 0
             }
             + (charged - THUNK_CHUNK_COST);
-        if !state.may_free_up(raw, 0, self.total_memory, self.poolable_size) {
+        if !self.may_free_up(state, raw, 0) {
             return None;
         }
         let buffer = class.and_then(|c| state.take_class(c, self.poolable_size));
@@ -569,7 +552,7 @@ impl BufferPool {
         if let Some(class) = state.free_class_at_least(to, self.poolable_size) {
             return state.take_class(class, self.poolable_size);
         }
-        if !force && !state.may_free_up(to, 0, self.total_memory, self.poolable_size) {
+        if !force && !self.may_free_up(&state, to, 0) {
             return None;
         }
         state.free_up(to);
@@ -596,9 +579,7 @@ impl BufferPool {
             if let Some(w) = whole(state) {
                 return Ok(Granted::Whole(w));
             }
-            if self.available_locked(state) >= size
-                && state.may_free_up(size, 0, self.total_memory, self.poolable_size)
-            {
+            if self.available_locked(state) >= size && self.may_free_up(state, size, 0) {
                 state.free_up(size);
                 state.non_pooled_available -= size;
                 return Ok(Granted::Reserved);
@@ -655,9 +636,7 @@ impl BufferPool {
             // vain (memory does not come back, or not in the size asked).
             let rest = size - accumulated;
             let impatient = patient_until.is_some_and(|t| SystemClock.now() >= t);
-            if impatient
-                || state.may_free_up(rest, accumulated, self.total_memory, self.poolable_size)
-            {
+            if impatient || self.may_free_up(state, rest, accumulated) {
                 state.free_up(rest);
             }
             let got = rest.min(state.non_pooled_available);
@@ -739,7 +718,7 @@ impl BufferPool {
         if !force
             && (!state.waiters.is_empty()
                 || self.available_locked(state) < size
-                || !state.may_free_up(size, 0, self.total_memory, self.poolable_size))
+                || !self.may_free_up(state, size, 0))
         {
             return false;
         }
@@ -793,6 +772,17 @@ impl BufferPool {
     pub(crate) fn available_memory(&self) -> usize {
         let state = self.state.lock();
         self.available_locked(&state)
+    }
+
+    /// Whether `size` bytes may be taken from the unallocated bytes,
+    /// freeing free buffers and chunks to make room if need be: always
+    /// when the unallocated bytes cover them, otherwise only while at least
+    /// half of the pool is available: unallocated, free, or `gathered` by
+    /// the thread asking. Under pressure, free memory keeps its sizes (see
+    /// the module's notes on pressure).
+    fn may_free_up(&self, state: &State, size: usize, gathered: usize) -> bool {
+        state.non_pooled_available >= size
+            || self.available_locked(state) + gathered >= self.total_memory / 2
     }
 
     fn available_locked(&self, state: &State) -> usize {
