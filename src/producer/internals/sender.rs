@@ -440,6 +440,28 @@ impl<C: KafkaClient<Policy = ProducerTopics>> Sender<C> {
             }
         }
 
+        let next_expiry = self.expire_batches(now);
+        let mut poll_timeout = result.next_ready_check_delay.min(not_ready_timeout);
+        if let Some(at) = next_expiry {
+            poll_timeout = poll_timeout.min(at.saturating_duration_since(now));
+        }
+        if !ready_nodes.is_empty() {
+            // More may be sendable at once: do not block.
+            log::trace!("Nodes with data ready to send: {ready_nodes:?}");
+            poll_timeout = Duration::ZERO;
+        }
+        for (node, batches) in batches {
+            if !batches.is_empty() {
+                self.send_produce_request(node, batches, now);
+            }
+        }
+        poll_timeout
+    }
+
+    /// Fails the batches past `delivery.timeout.ms`, queued or in flight
+    /// (the expiry step of Java `sendProducerData`). Returns when the next
+    /// batch expires, if any is waiting.
+    pub(super) fn expire_batches(&mut self, now: Instant) -> Option<Instant> {
         self.accumulator.reset_next_batch_expiry_time();
         let (expired_in_flight, next_in_flight_expiry) = self.expired_in_flight_batches(now);
         let mut expired = self.accumulator.expired_batches(now);
@@ -464,25 +486,10 @@ impl<C: KafkaClient<Policy = ProducerTopics>> Sender<C> {
             // Whether the broker has it is unknown: no sequence repair.
             self.fail_batch(batch, Error::Timeout(message), None, false);
         }
-
-        let mut poll_timeout = result.next_ready_check_delay.min(not_ready_timeout);
-        for expiry in [self.accumulator.next_expiry_time(), next_in_flight_expiry]
+        [self.accumulator.next_expiry_time(), next_in_flight_expiry]
             .into_iter()
             .flatten()
-        {
-            poll_timeout = poll_timeout.min(expiry.saturating_duration_since(now));
-        }
-        if !ready_nodes.is_empty() {
-            // More may be sendable at once: do not block.
-            log::trace!("Nodes with data ready to send: {ready_nodes:?}");
-            poll_timeout = Duration::ZERO;
-        }
-        for (node, batches) in batches {
-            if !batches.is_empty() {
-                self.send_produce_request(node, batches, now);
-            }
-        }
-        poll_timeout
+            .min()
     }
 
     /// Removes from their requests the in-flight batches past the delivery

@@ -13,11 +13,14 @@
 //!                                                       at all ─▶ fatal
 //! ```
 //!
+//! While it waits, batches past `delivery.timeout.ms` expire as they would
+//! when sending (Java's sender expires nothing until it has an id).
+//!
 //! The epoch is bumped without the broker (KIP-360 for idempotent
 //! producers): see the transaction manager. The broker is asked again only
 //! when the producer id was reset (its epoch ran out).
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::{RequestKey, Sender};
 use crate::clients::network_client::{ignore_trailing_bytes, ClientResponse, KafkaClient};
@@ -53,20 +56,27 @@ impl<C: KafkaClient<Policy = ProducerTopics>> Sender<C> {
         if tm.has_producer_id() {
             return false;
         }
+        // Java expires nothing while it waits for a producer id, so a
+        // record sent when no broker can give one (all unreachable) waits
+        // forever; `delivery.timeout.ms` is documented as the bound, so
+        // batches expire here as they would when sending.
+        let now = self.clock.now();
+        let next_expiry = self.expire_batches(now);
+        let wait =
+            |d: Duration| next_expiry.map_or(d, |at| d.min(at.saturating_duration_since(now)));
         if self.producer_id_request.in_flight.is_some() {
-            self.poll(self.config.retry_backoff);
+            self.poll(wait(self.config.retry_backoff));
             return true;
         }
-        let now = self.clock.now();
         if let Some(at) = self.producer_id_request.next_attempt {
             if at > now {
-                self.poll(at.saturating_duration_since(now));
+                self.poll(wait(at.saturating_duration_since(now)));
                 return true;
             }
         }
         let Some(node) = self.client.least_loaded_node(now).node else {
             log::trace!("No nodes available to send requests, will poll and retry when until a node is ready.");
-            self.poll(self.config.retry_backoff);
+            self.poll(wait(self.config.retry_backoff));
             return true;
         };
         if !self.client.ready(&node, now) {
@@ -75,7 +85,7 @@ impl<C: KafkaClient<Policy = ProducerTopics>> Sender<C> {
                 .client
                 .poll_delay(node.id, now)
                 .min(self.config.retry_backoff);
-            self.poll(delay);
+            self.poll(wait(delay));
             return true;
         }
         let request = InitProducerIdRequest {
@@ -112,7 +122,7 @@ impl<C: KafkaClient<Policy = ProducerTopics>> Sender<C> {
                 self.producer_id_request_failed(now);
             }
         }
-        self.poll(self.config.retry_backoff);
+        self.poll(wait(self.config.retry_backoff));
         true
     }
 

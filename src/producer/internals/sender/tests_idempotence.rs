@@ -548,6 +548,65 @@ fn init_producer_id_waits_for_a_reachable_broker() {
     assert_eq!(wire(&fx.only_produce_request()).seq(), (0, 1));
 }
 
+/// Java 4.3 expires nothing until it has a producer id, so with every
+/// broker unreachable a record waits forever; `delivery.timeout.ms` bounds
+/// it here as it does once sending.
+#[test]
+fn a_batch_waiting_for_a_producer_id_expires_after_the_delivery_timeout() {
+    let mut fx = Fx::new(Options {
+        delivery_timeout: 2_000 * MS,
+        ..Options::default()
+    });
+    for node in 1..=3 {
+        fx.client.set_node_down(node, true);
+    }
+    fx.append_n(0, "a", 2);
+    fx.run();
+    fx.clock.advance(1_950 * MS);
+    fx.run();
+    assert!(fx.failed().is_empty());
+    // The wait for a broker ends when the batch expires, not after the
+    // 100 ms retry backoff.
+    assert_eq!(fx.client.poll_timeouts().last().copied(), Some(50 * MS));
+    fx.clock.advance(50 * MS);
+    fx.run();
+    let failed = fx.failed();
+    assert_eq!(failed.len(), 2);
+    for (value, e) in &failed {
+        assert!(value.starts_with('a'));
+        assert!(
+            matches!(e, Error::Timeout(m) if m.starts_with("Expiring 2 record(s) for t-0:2000 ms")),
+            "{e:?}"
+        );
+    }
+    assert!(fx.client.sent().is_empty());
+    assert!(!fx.accumulator.has_incomplete());
+
+    // Once a broker answers, the next record goes out from sequence 0.
+    fx.client.set_node_down(1, false);
+    fx.append_n(0, "b", 1);
+    fx.grant_producer_id(PID, 0);
+    fx.run();
+    assert_eq!(wire(&fx.only_produce_request()).seq(), (0, 1));
+}
+
+#[test]
+fn a_batch_expires_while_init_producer_id_goes_unanswered() {
+    let mut fx = Fx::new(Options {
+        delivery_timeout: 2_000 * MS,
+        ..Options::default()
+    });
+    fx.append_n(0, "a", 1);
+    fx.run();
+    assert_eq!(fx.client.in_flight_of(ApiKey::INIT_PRODUCER_ID).len(), 1);
+    fx.clock.advance(2_000 * MS);
+    fx.run();
+    let failed = fx.failed();
+    assert_eq!(failed.len(), 1);
+    assert!(matches!(failed[0].1, Error::Timeout(_)), "{failed:?}");
+    assert!(fx.produce_requests().is_empty());
+}
+
 #[test]
 fn init_producer_id_authorization_error_fails_the_batches_and_asks_again() {
     let mut fx = Fx::new(Options::default());
