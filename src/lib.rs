@@ -44,8 +44,8 @@
 //!
 //! # What is built
 //!
-//! * [`KafkaProducer`]: `send`, `send_with_callback`, `flush`,
-//!   `partitions_for`, `close`; idempotent by default (producer id,
+//! * [`KafkaProducer`]: `send`, `send_with_callback`,
+//!   `send_with_callback_only`, `flush`, `partitions_for`, `close`; idempotent by default (producer id,
 //!   per-partition sequences), as Java 4.3;
 //! * the network thread (`Sender`, `NetworkClient`, `Selector` over `mio`):
 //!   ApiVersions negotiation, metadata refresh, produce requests, retries

@@ -180,6 +180,58 @@ fn callbacks_run_once_each_in_send_order_per_partition() {
     assert_eq!(*thread_names.lock(), HashSet::from([expected_name]));
 }
 
+/// `send_with_callback_only` makes no future: its records, in the same
+/// batches as records sent with futures, are reported by their callbacks
+/// alone, with the offsets the broker gave them; a send refused at once
+/// returns the error and runs the callback once with it.
+#[test]
+fn callback_only_sends_are_reported_by_their_callbacks() {
+    let cluster = cluster(1);
+    cluster.create_topic("co", 2).unwrap();
+    let producer = string_producer(config(&cluster).linger_ms(20));
+    let seen: Arc<Mutex<Vec<(usize, i32, i64)>>> = Arc::new(Mutex::new(Vec::new()));
+    let mut futures = Vec::new();
+    for i in 0..300usize {
+        let record = ProducerRecord::new("co", format!("v{i}")).with_partition((i % 2) as i32);
+        if i % 3 == 0 {
+            futures.push((i, producer.send(record).unwrap()));
+        } else {
+            let seen = Arc::clone(&seen);
+            producer
+                .send_with_callback_only(record, move |r| {
+                    let md = r.expect("acknowledged");
+                    seen.lock().push((i, md.partition(), md.offset()));
+                })
+                .unwrap();
+        }
+    }
+    producer.flush().unwrap();
+    let mut got: Vec<(usize, i32, i64)> = seen.lock().clone();
+    assert_eq!(got.len(), 200, "each callback once");
+    for (i, f) in futures {
+        let md = f.get().unwrap();
+        got.push((i, md.partition(), md.offset()));
+    }
+    got.sort_unstable();
+    for (i, partition, offset) in got {
+        assert_eq!(partition, (i % 2) as i32);
+        let stored = &cluster.records("co", partition)[usize::try_from(offset).unwrap()];
+        assert_eq!(stored.value.as_deref(), Some(format!("v{i}").as_bytes()));
+    }
+
+    producer.close().unwrap();
+    let called = Arc::new(AtomicUsize::new(0));
+    let c = Arc::clone(&called);
+    let e = producer
+        .send_with_callback_only(ProducerRecord::new("co", "late".to_owned()), move |r| {
+            assert!(matches!(r, Err(Error::Closed(_))), "{r:?}");
+            c.fetch_add(1, Ordering::SeqCst);
+        })
+        .unwrap_err();
+    assert!(matches!(e, Error::Closed(_)), "{e:?}");
+    assert_eq!(called.load(Ordering::SeqCst), 1);
+}
+
 #[test]
 fn fire_and_forget_then_flush_delivers_everything() {
     let cluster = cluster(1);

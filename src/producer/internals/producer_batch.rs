@@ -89,6 +89,16 @@ fn size_or_minus_one(bytes: Option<&[u8]>) -> i32 {
     bytes.map_or(-1, |b| i32::try_from(b.len()).unwrap_or(i32::MAX))
 }
 
+/// A record a batch took: what its future or callback needs to build the
+/// record's metadata.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Appended {
+    pub(crate) index: i32,
+    pub(crate) timestamp: i64,
+    pub(crate) key_size: i32,
+    pub(crate) value_size: i32,
+}
+
 /// A batch of records that is or will be sent to one partition.
 ///
 /// Not synchronized: the deque lock (while queued) or the sender's
@@ -337,7 +347,9 @@ impl ProducerBatch {
         now: Instant,
     ) -> Result<Option<SendFuture>, Error> {
         let record = self.builder.size_record(timestamp, key, value, headers);
-        self.try_append_sized(&record, callback, now)
+        Ok(self
+            .try_append_sized(&record, callback, now)?
+            .map(|appended| self.future_for(appended)))
     }
 
     /// [`try_append`](Self::try_append) of a record sized once for the room
@@ -348,7 +360,7 @@ impl ProducerBatch {
         record: &SizedRecord<'_>,
         callback: &mut Option<RecordCallback>,
         now: Instant,
-    ) -> Result<Option<SendFuture>, Error> {
+    ) -> Result<Option<Appended>, Error> {
         if self.aborted {
             return Ok(None);
         }
@@ -387,13 +399,26 @@ impl ProducerBatch {
             });
         }
         self.record_count += 1;
-        Ok(Some(SendFuture::new(
-            self.result.clone(),
+        Ok(Some(Appended {
             index,
             timestamp,
             key_size,
             value_size,
-        )))
+        }))
+    }
+
+    /// The future of a record this batch appended: its slot and the
+    /// record's place in it. Made only for a caller that asked for one
+    /// (cloning the slot's `Arc` and dropping it again are two locked
+    /// operations per record).
+    pub(crate) fn future_for(&self, appended: Appended) -> SendFuture {
+        SendFuture::new(
+            self.result.clone(),
+            appended.index,
+            appended.timestamp,
+            appended.key_size,
+            appended.value_size,
+        )
     }
 
     /// Completes the batch successfully (Java `complete`). Returns whether

@@ -39,7 +39,8 @@ use super::{Deque, RecordAccumulator, TopicInfo};
 /// What an append did (Java `RecordAppendResult`).
 #[derive(Debug)]
 pub(crate) struct RecordAppendResult {
-    /// The record's future; `None` only when `abort_for_new_batch`.
+    /// The record's future; `None` when `abort_for_new_batch` or when the
+    /// caller asked for none.
     pub(crate) future: Option<SendFuture>,
     /// A new batch was created for this record.
     #[cfg_attr(not(test), allow(dead_code))]
@@ -209,6 +210,7 @@ impl RecordAccumulator {
             partition,
             &SizedRecord::new(timestamp, key, value, headers),
             callback,
+            true,
             max_time_to_block,
             abort_on_new_batch,
             now,
@@ -218,7 +220,8 @@ impl RecordAccumulator {
 
     /// [`append`](Self::append) through a topic's [`TopicAppender`], of a
     /// record sized once by the caller (who checked its size against
-    /// `max.request.size` and `buffer.memory`).
+    /// `max.request.size` and `buffer.memory`). The result has the
+    /// record's future only if `want_future`.
     #[allow(clippy::too_many_arguments)] // Java's signature, one value each
     pub(crate) fn append_to(
         &self,
@@ -226,6 +229,7 @@ impl RecordAccumulator {
         partition: i32,
         record: &SizedRecord<'_>,
         callback: &mut Option<RecordCallback>,
+        want_future: bool,
         max_time_to_block: Duration,
         abort_on_new_batch: bool,
         mut now: Instant,
@@ -261,9 +265,14 @@ impl RecordAccumulator {
                 if partition_changed(info, sticky, &dq, cluster) {
                     continue;
                 }
-                if let Some(result) =
-                    self.try_append(&mut dq, record, callback, now, effective_partition)?
-                {
+                if let Some(result) = self.try_append(
+                    &mut dq,
+                    record,
+                    callback,
+                    want_future,
+                    now,
+                    effective_partition,
+                )? {
                     let enable_switch = all_batches_full(&dq);
                     info.partitioner.update_partition_info(
                         sticky,
@@ -347,6 +356,7 @@ impl RecordAccumulator {
                 &mut dq,
                 record,
                 callback,
+                want_future,
                 &mut guard.buffer,
                 now,
             )?;
@@ -368,6 +378,7 @@ impl RecordAccumulator {
         dq: &mut VecDeque<ProducerBatch>,
         record: &SizedRecord<'_>,
         callback: &mut Option<RecordCallback>,
+        want_future: bool,
         now: Instant,
         partition: i32,
     ) -> Result<Option<RecordAppendResult>, Error> {
@@ -387,8 +398,8 @@ impl RecordAccumulator {
                 last.close_for_record_appends();
                 Ok(None)
             }
-            Some(future) => Ok(Some(RecordAppendResult {
-                future: Some(future),
+            Some(appended) => Ok(Some(RecordAppendResult {
+                future: want_future.then(|| last.future_for(appended)),
                 new_batch_created: false,
                 wakeup: len == 1 && last.is_full(),
                 abort_for_new_batch: false,
@@ -409,10 +420,11 @@ impl RecordAccumulator {
         dq: &mut VecDeque<ProducerBatch>,
         record: &SizedRecord<'_>,
         callback: &mut Option<RecordCallback>,
+        want_future: bool,
         buffer: &mut Option<NewBuffer>,
         now: Instant,
     ) -> Result<RecordAppendResult, Error> {
-        if let Some(result) = self.try_append(dq, record, callback, now, partition)? {
+        if let Some(result) = self.try_append(dq, record, callback, want_future, now, partition)? {
             // Somebody else made a batch while we allocated; our buffer goes
             // back to the pool.
             return Ok(result);
@@ -458,8 +470,8 @@ impl RecordAccumulator {
                     .estimation(self.config.compression.kind()),
             );
         }
-        let future = match batch.try_append_sized(record, callback, now) {
-            Ok(Some(f)) => f,
+        let appended = match batch.try_append_sized(record, callback, now) {
+            Ok(Some(appended)) => appended,
             other => {
                 let charged = batch.charged();
                 let (buf, size) = batch.into_buffer();
@@ -471,10 +483,11 @@ impl RecordAccumulator {
             }
         };
         let appended_bytes = batch.estimated_size_in_bytes();
+        let future = want_future.then(|| batch.future_for(appended));
         self.incomplete.add(&batch);
         dq.push_back(batch);
         Ok(RecordAppendResult {
-            future: Some(future),
+            future,
             new_batch_created: true,
             wakeup: true,
             abort_for_new_batch: false,
