@@ -462,7 +462,6 @@ impl<C: KafkaClient<Policy = ProducerTopics>> Sender<C> {
     /// (the expiry step of Java `sendProducerData`). Returns when the next
     /// batch expires, if any is waiting.
     pub(super) fn expire_batches(&mut self, now: Instant) -> Option<Instant> {
-        self.accumulator.reset_next_batch_expiry_time();
         let (expired_in_flight, next_in_flight_expiry) = self.expired_in_flight_batches(now);
         let mut expired = self.accumulator.expired_batches(now);
         expired.extend(expired_in_flight);

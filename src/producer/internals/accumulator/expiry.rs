@@ -17,17 +17,39 @@ use crate::producer::internals::transaction_manager::{batch_key, SequenceRewrite
 use super::RecordAccumulator;
 
 impl RecordAccumulator {
-    /// Forgets the earliest expiry time; [`expired_batches`](Self::expired_batches)
-    /// recomputes it.
+    /// Forgets the earliest expiry time, so that the next
+    /// [`expired_batches`](Self::expired_batches) walks every deque and
+    /// recomputes it (tests: the sender relies on the walk's own schedule).
+    #[cfg(test)]
     pub(crate) fn reset_next_batch_expiry_time(&self) {
         *self.next_batch_expiry.lock() = None;
+        *self.expiry_walk_due.lock() = None;
     }
 
     /// When the earliest queued batch reaches the delivery timeout, as
-    /// found by the last [`expired_batches`](Self::expired_batches); `None`
-    /// when unknown or none.
+    /// found by the last walk of [`expired_batches`](Self::expired_batches)
+    /// (or, when it found none, when a batch queued since could first
+    /// expire); `None` when unknown.
     pub(crate) fn next_expiry_time(&self) -> Option<Instant> {
-        *self.next_batch_expiry.lock()
+        let next = *self.next_batch_expiry.lock();
+        let due = *self.expiry_walk_due.lock();
+        match (next, due) {
+            (Some(n), Some(d)) => Some(n.min(d)),
+            (n, d) => n.or(d),
+        }
+    }
+
+    /// A batch came back to a deque with its creation time (a retry, the
+    /// parts of a split): it may expire before what the last walk found.
+    fn requeued(&self, batch: &ProducerBatch) {
+        self.maybe_update_next_batch_expiry_time(batch);
+        let mut due = self.expiry_walk_due.lock();
+        if let (Some(d), Some(at)) = (
+            *due,
+            batch.created().checked_add(self.config.delivery_timeout),
+        ) {
+            *due = Some(d.min(at));
+        }
     }
 
     fn maybe_update_next_batch_expiry_time(&self, batch: &ProducerBatch) {
@@ -48,7 +70,19 @@ impl RecordAccumulator {
     /// `delivery.timeout.ms` since creation, oldest first per partition
     /// (Java `expiredBatches`). Their records are discarded; the caller
     /// fails them and deallocates them.
+    ///
+    /// The deques are walked (each one holding a batch locked, which
+    /// contends with the appends) only once something can have expired: a
+    /// walk finds the earliest expiry, and a batch queued after it was
+    /// created after it, so it expires later, except batches put back
+    /// with their old creation time ([`reenqueue`](Self::reenqueue),
+    /// [`split_and_reenqueue`](Self::split_and_reenqueue)), which bring
+    /// the next walk forward. Java walks on every call.
     pub(crate) fn expired_batches(&self, now: Instant) -> Vec<ProducerBatch> {
+        if self.expiry_walk_due.lock().is_some_and(|due| now < due) {
+            return Vec::new();
+        }
+        *self.next_batch_expiry.lock() = None;
         let mut expired = Vec::new();
         // Every deque of every topic, found by iterating the maps; empty
         // ones are skipped unlocked (a stale hint is harmless: a batch
@@ -72,6 +106,11 @@ impl RecordAccumulator {
                 }
             }
         });
+        // A batch created from now on expires after `now` + the timeout
+        // (its creation time is read just before its deque is locked).
+        let due = (*self.next_batch_expiry.lock())
+            .or_else(|| now.checked_add(self.config.delivery_timeout));
+        *self.expiry_walk_due.lock() = due;
         expired
     }
 
@@ -82,6 +121,7 @@ impl RecordAccumulator {
     pub(crate) fn reenqueue(&self, mut batch: ProducerBatch, now: Instant) {
         batch.reenqueued(now);
         let dq = self.get_or_create_deque(batch.topic_partition());
+        self.requeued(&batch);
         let mut dq = dq.lock();
         if self.transaction_manager.is_some() {
             self.insert_in_sequence_order(&mut dq, batch);
@@ -122,6 +162,7 @@ impl RecordAccumulator {
         let count = split.batches.len();
         for batch in &split.batches {
             self.incomplete.add(batch);
+            self.requeued(batch);
         }
         let dq = self.get_or_create_deque(&tp);
         {

@@ -422,6 +422,9 @@ pub(crate) struct RecordAccumulator {
     /// calls so that each call does not allocate them again.
     ready_scratch: Mutex<(Vec<i32>, Vec<i32>)>,
     next_batch_expiry: Mutex<Option<Instant>>,
+    /// No queued batch can expire before this (see `expired_batches`);
+    /// `None`: walk the deques at the next call.
+    expiry_walk_due: Mutex<Option<Instant>>,
     /// Tests replace the partitioners' random source (Java's `mockRandom`).
     #[cfg(test)]
     partitioner_random: Mutex<Option<Arc<dyn Fn() -> i32 + Send + Sync>>>,
@@ -466,6 +469,7 @@ impl RecordAccumulator {
             drain_index: Mutex::new(HashMap::new()),
             ready_scratch: Mutex::new((Vec::new(), Vec::new())),
             next_batch_expiry: Mutex::new(None),
+            expiry_walk_due: Mutex::new(None),
             #[cfg(test)]
             partitioner_random: Mutex::new(None),
         })

@@ -197,3 +197,81 @@ fn undrained_and_incomplete_follow_the_batch_lifecycle() {
     assert!(!f.acc.has_incomplete());
     assert!(f.all_memory_back());
 }
+
+/// Between walks nothing can expire, so `expired_batches` leaves the
+/// deques (and their locks, which the appends take) alone until the
+/// earliest expiry the last walk found.
+#[test]
+fn no_walk_and_no_deque_lock_before_the_earliest_expiry() {
+    let f = Fixture::new();
+    let t0 = f.clock.now();
+    f.append(&tp(0), VALUE);
+    assert!(f.acc.expired_batches(f.clock.now()).is_empty());
+    let delivery = Duration::from_millis(DELIVERY_MS);
+    assert_eq!(f.acc.next_expiry_time(), Some(t0 + delivery));
+    f.ms(DELIVERY_MS - 1);
+
+    // The deque is locked by another thread: a walk would wait for it.
+    let (locked_tx, locked_rx) = crossbeam_channel::bounded(0);
+    let (release_tx, release_rx) = crossbeam_channel::bounded::<()>(0);
+    let acc = Arc::clone(&f.acc);
+    let holder = std::thread::spawn(move || {
+        acc.with_deque(&tp(0), |_| {
+            locked_tx.send(()).unwrap();
+            release_rx.recv().unwrap();
+        });
+    });
+    locked_rx.recv().unwrap();
+    let (done_tx, done_rx) = crossbeam_channel::bounded(1);
+    let acc = Arc::clone(&f.acc);
+    let now = f.clock.now();
+    let walker = std::thread::spawn(move || {
+        done_tx.send(acc.expired_batches(now).len()).unwrap();
+    });
+    let walked = done_rx.recv_timeout(Duration::from_secs(5));
+    release_tx.send(()).unwrap();
+    holder.join().unwrap();
+    walker.join().unwrap();
+    assert_eq!(walked, Ok(0), "returned without the deque's lock");
+
+    f.ms(1);
+    assert_eq!(f.acc.expired_batches(f.clock.now()).len(), 1);
+}
+
+/// A batch queued after a walk that found nothing expires on time: the
+/// walk that found nothing is due again a delivery timeout after it, and
+/// the batch, created later, expires later.
+#[test]
+fn a_batch_queued_after_an_empty_walk_expires_on_time() {
+    let f = Fixture::new();
+    assert!(f.acc.expired_batches(f.clock.now()).is_empty());
+    f.ms(10);
+    let created = f.clock.now();
+    f.append(&tp(0), VALUE);
+    f.ms(DELIVERY_MS - 1);
+    assert!(f.acc.expired_batches(f.clock.now()).is_empty());
+    assert!(f.acc.next_expiry_time() <= Some(created + Duration::from_millis(DELIVERY_MS)));
+    f.ms(1);
+    assert_eq!(f.acc.expired_batches(f.clock.now()).len(), 1);
+}
+
+/// A retried batch comes back with its old creation time, before what the
+/// last walk found: it brings the next walk forward and expires on time.
+#[test]
+fn a_reenqueued_batch_brings_the_next_walk_forward() {
+    let f = Fixture::new();
+    let created = f.clock.now();
+    f.append(&tp(0), VALUE);
+    f.ms(LINGER_MS);
+    let a = f.drain_node(1, usize::MAX).pop().unwrap();
+    f.ms(100);
+    f.append(&tp(1), VALUE); // expires LINGER_MS + 100 ms after A
+    assert!(f.acc.expired_batches(f.clock.now()).is_empty());
+    f.acc.reenqueue(a, f.clock.now());
+    let delivery = Duration::from_millis(DELIVERY_MS);
+    assert_eq!(f.acc.next_expiry_time(), Some(created + delivery));
+    f.ms(DELIVERY_MS - LINGER_MS - 100);
+    let expired = f.acc.expired_batches(f.clock.now());
+    assert_eq!(expired.len(), 1);
+    assert_eq!(expired[0].topic_partition(), &tp(0));
+}
