@@ -78,14 +78,22 @@ impl RecordCallback {
     }
 }
 
-/// A callback waiting for its batch, with what it needs to build the
-/// record's metadata (Java `Thunk`). Only records sent with a callback
-/// have one.
-pub(crate) struct Thunk {
+/// A record a batch took: its place in the batch and what its metadata
+/// reports besides the batch's outcome. Its callback's thunk and its
+/// future each hold one.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AppendedRecord {
     pub(crate) index: i32,
     pub(crate) timestamp: i64,
     pub(crate) key_size: i32,
     pub(crate) value_size: i32,
+}
+
+/// A callback waiting for its batch, with what it needs to build the
+/// record's metadata (Java `Thunk`). Only records sent with a callback
+/// have one.
+pub(crate) struct Thunk {
+    pub(crate) record: AppendedRecord,
     pub(crate) callback: RecordCallback,
 }
 
@@ -209,7 +217,7 @@ impl fmt::Debug for ThunkList {
 impl fmt::Debug for Thunk {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Thunk")
-            .field("index", &self.index)
+            .field("index", &self.record.index)
             .finish_non_exhaustive()
     }
 }
@@ -416,17 +424,17 @@ impl ProduceRequestResult {
     fn fire(&self, outcome: &BatchOutcome, thunks: ThunkList) -> Vec<Vec<Thunk>> {
         if let BatchOutcome::Split(targets) = outcome {
             for mut thunk in thunks {
-                match usize::try_from(thunk.index)
+                match usize::try_from(thunk.record.index)
                     .ok()
                     .and_then(|i| targets.get(i))
                 {
                     Some((slot, new_index)) => {
-                        thunk.index = *new_index;
+                        thunk.record.index = *new_index;
                         slot.add_thunks(ThunkList::one(thunk));
                     }
                     None => log::error!(
                         "record {} of a split batch for {} has no new batch; this is a bug in the client",
-                        thunk.index,
+                        thunk.record.index,
                         self.tp
                     ),
                 }
@@ -445,13 +453,7 @@ impl ProduceRequestResult {
 
     /// Runs one record's callback with its result.
     fn run(&self, outcome: &BatchOutcome, thunk: Thunk) {
-        let result = self.record_result(
-            outcome,
-            thunk.index,
-            thunk.timestamp,
-            thunk.key_size,
-            thunk.value_size,
-        );
+        let result = self.record_result(outcome, thunk.record);
         let callback = thunk.callback;
         // A panicking callback must not keep the other records' callbacks
         // from running nor their futures from waking (Java catches and
@@ -468,11 +470,14 @@ impl ProduceRequestResult {
     fn record_result(
         &self,
         outcome: &BatchOutcome,
-        index: i32,
-        timestamp: i64,
-        key_size: i32,
-        value_size: i32,
+        record: AppendedRecord,
     ) -> Result<RecordMetadata, Error> {
+        let AppendedRecord {
+            index,
+            timestamp,
+            key_size,
+            value_size,
+        } = record;
         match outcome {
             BatchOutcome::Success {
                 base_offset,
@@ -565,10 +570,7 @@ impl ProduceRequestResult {
 #[derive(Clone)]
 struct RecordHandle {
     result: Arc<ProduceRequestResult>,
-    index: i32,
-    timestamp: i64,
-    key_size: i32,
-    value_size: i32,
+    record: AppendedRecord,
 }
 
 /// What resolving a completed handle gave.
@@ -587,29 +589,25 @@ impl RecordHandle {
             )));
         };
         if let BatchOutcome::Split(targets) = &*outcome {
-            return match usize::try_from(self.index)
+            return match usize::try_from(self.record.index)
                 .ok()
                 .and_then(|i| targets.get(i))
             {
                 Some((slot, index)) => Resolved::Moved(RecordHandle {
                     result: slot.clone(),
-                    index: *index,
-                    ..self.clone()
+                    record: AppendedRecord {
+                        index: *index,
+                        ..self.record
+                    },
                 }),
                 None => Resolved::Done(Err(Error::Other(format!(
                     "record {} of a split batch for {} has no new batch",
-                    self.index,
+                    self.record.index,
                     self.result.topic_partition()
                 )))),
             };
         }
-        Resolved::Done(self.result.record_result(
-            &outcome,
-            self.index,
-            self.timestamp,
-            self.key_size,
-            self.value_size,
-        ))
+        Resolved::Done(self.result.record_result(&outcome, self.record))
     }
 }
 
@@ -639,7 +637,7 @@ impl fmt::Debug for SendFuture {
             FutureState::Pending(h) => f
                 .debug_struct("SendFuture")
                 .field("topic_partition", h.result.topic_partition())
-                .field("batch_index", &h.index)
+                .field("batch_index", &h.record.index)
                 .field("done", &self.is_done())
                 .finish(),
             FutureState::Failed(e) => f.debug_struct("SendFuture").field("error", e).finish(),
@@ -648,22 +646,10 @@ impl fmt::Debug for SendFuture {
 }
 
 impl SendFuture {
-    /// The future of record `index` of the batch completing `result`.
-    pub(crate) fn new(
-        result: Arc<ProduceRequestResult>,
-        index: i32,
-        timestamp: i64,
-        key_size: i32,
-        value_size: i32,
-    ) -> Self {
+    /// The future of `record` of the batch completing `result`.
+    pub(crate) fn new(result: Arc<ProduceRequestResult>, record: AppendedRecord) -> Self {
         SendFuture {
-            state: FutureState::Pending(RecordHandle {
-                result,
-                index,
-                timestamp,
-                key_size,
-                value_size,
-            }),
+            state: FutureState::Pending(RecordHandle { result, record }),
         }
     }
 
@@ -746,13 +732,19 @@ mod tests {
 
     type Log = Arc<Mutex<Vec<(i32, Result<RecordMetadata, Error>)>>>;
 
+    fn rec(index: i32, timestamp: i64, key_size: i32, value_size: i32) -> AppendedRecord {
+        AppendedRecord {
+            index,
+            timestamp,
+            key_size,
+            value_size,
+        }
+    }
+
     fn thunk(index: i32, log: &Log) -> Thunk {
         let log = log.clone();
         Thunk {
-            index,
-            timestamp: 1000 + i64::from(index),
-            key_size: 1,
-            value_size: 2,
+            record: rec(index, 1000 + i64::from(index), 1, 2),
             callback: RecordCallback::new(move |r| log.lock().push((index, r))),
         }
     }
@@ -760,8 +752,8 @@ mod tests {
     #[test]
     fn success_gives_base_plus_index_and_create_time() {
         let s = slot();
-        let f0 = SendFuture::new(s.clone(), 0, 1000, 1, -1);
-        let f2 = SendFuture::new(s.clone(), 2, 1002, -1, 5);
+        let f0 = SendFuture::new(s.clone(), rec(0, 1000, 1, -1));
+        let f2 = SendFuture::new(s.clone(), rec(2, 1002, -1, 5));
         assert!(!f0.is_done());
         assert!(s.complete(
             BatchOutcome::Success {
@@ -783,7 +775,7 @@ mod tests {
     #[test]
     fn log_append_time_replaces_create_time() {
         let s = slot();
-        let f = SendFuture::new(s.clone(), 1, 1000, 1, 1);
+        let f = SendFuture::new(s.clone(), rec(1, 1000, 1, 1));
         s.complete(
             BatchOutcome::Success {
                 base_offset: 0,
@@ -797,7 +789,7 @@ mod tests {
     #[test]
     fn first_completion_wins() {
         let s = slot();
-        let f = SendFuture::new(s.clone(), 0, 1, 1, 1);
+        let f = SendFuture::new(s.clone(), rec(0, 1, 1, 1));
         assert!(s.complete(
             BatchOutcome::Failed {
                 error: Error::Timeout("expired".into()),
@@ -846,15 +838,12 @@ mod tests {
         let ran = Arc::new(AtomicUsize::new(0));
         let r2 = ran.clone();
         s.add_thunks(ThunkList::from_iter(vec![Thunk {
-            index: 0,
-            timestamp: 0,
-            key_size: -1,
-            value_size: -1,
+            record: rec(0, 0, -1, -1),
             callback: RecordCallback::new(move |_| {
                 r2.fetch_add(1, Ordering::SeqCst);
             }),
         }]));
-        let f = SendFuture::new(s.clone(), 0, 0, -1, -1);
+        let f = SendFuture::new(s.clone(), rec(0, 0, -1, -1));
         let ran2 = ran.clone();
         let waiter = std::thread::spawn(move || {
             let r = f.get();
@@ -873,8 +862,8 @@ mod tests {
     #[test]
     fn per_record_errors() {
         let s = slot();
-        let f0 = SendFuture::new(s.clone(), 0, 0, 1, 1);
-        let f1 = SendFuture::new(s.clone(), 1, 0, 1, 1);
+        let f0 = SendFuture::new(s.clone(), rec(0, 0, 1, 1));
+        let f1 = SendFuture::new(s.clone(), rec(1, 0, 1, 1));
         s.complete(
             BatchOutcome::Failed {
                 error: Error::broker(ErrorCode::INVALID_RECORD),
@@ -913,15 +902,12 @@ mod tests {
         let log = Arc::new(Mutex::new(Vec::new()));
         s.add_thunks(ThunkList::from_iter(vec![
             Thunk {
-                index: 0,
-                timestamp: 0,
-                key_size: -1,
-                value_size: -1,
+                record: rec(0, 0, -1, -1),
                 callback: RecordCallback::new(|_| panic!("user bug")),
             },
             thunk(1, &log),
         ]));
-        let f = SendFuture::new(s.clone(), 1, 0, -1, -1);
+        let f = SendFuture::new(s.clone(), rec(1, 0, -1, -1));
         s.complete(
             BatchOutcome::Success {
                 base_offset: 0,
@@ -936,7 +922,7 @@ mod tests {
     #[test]
     fn timeout_when_not_done_and_failed_form() {
         let s = slot();
-        let f = SendFuture::new(s, 0, 0, -1, -1);
+        let f = SendFuture::new(s, rec(0, 0, -1, -1));
         assert!(matches!(
             f.get_timeout(Duration::from_millis(1)),
             Err(Error::Timeout(m)) if m.contains("1 ms")
@@ -957,7 +943,7 @@ mod tests {
         let b = slot();
         let log = Arc::new(Mutex::new(Vec::new()));
         old.add_thunks(ThunkList::from_iter(vec![thunk(0, &log), thunk(2, &log)]));
-        let f2 = SendFuture::new(old.clone(), 2, 1002, 1, 2);
+        let f2 = SendFuture::new(old.clone(), rec(2, 1002, 1, 2));
         old.complete(
             BatchOutcome::Split(vec![(a.clone(), 0), (a.clone(), 1), (b.clone(), 0)]),
             None,
@@ -1009,7 +995,7 @@ mod tests {
         a.append(ThunkList::one(thunk(n, &log)));
         let mut empty = ThunkList::default();
         empty.append(a);
-        let order: Vec<i32> = empty.into_iter().map(|t| t.index).collect();
+        let order: Vec<i32> = empty.into_iter().map(|t| t.record.index).collect();
         assert_eq!(order, (0..=n).collect::<Vec<_>>());
         assert_eq!(allocation_cost(0), 0);
         assert_eq!(allocation_cost(1), 32);

@@ -64,8 +64,8 @@ use std::time::{Duration, Instant};
 use crate::common::TopicPartition;
 use crate::error::Error;
 use crate::producer::future::{
-    BatchOutcome, FinalState, ProduceRequestResult, RecordCallback, RecordErrors, SendFuture,
-    Thunk, ThunkList, THUNK_CHUNK_COST,
+    AppendedRecord, BatchOutcome, FinalState, ProduceRequestResult, RecordCallback, RecordErrors,
+    SendFuture, Thunk, ThunkList, THUNK_CHUNK_COST,
 };
 use crate::producer::internals::buffer_pool::BufferPool;
 use crate::producer::internals::transaction_manager::ProducerIdAndEpoch;
@@ -87,16 +87,6 @@ const CHARGE_STEP: usize = 1024;
 /// Length of an optional byte string as Kafka reports it: -1 for null.
 fn size_or_minus_one(bytes: Option<&[u8]>) -> i32 {
     bytes.map_or(-1, |b| i32::try_from(b.len()).unwrap_or(i32::MAX))
-}
-
-/// A record a batch took: what its future or callback needs to build the
-/// record's metadata.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Appended {
-    pub(crate) index: i32,
-    pub(crate) timestamp: i64,
-    pub(crate) key_size: i32,
-    pub(crate) value_size: i32,
 }
 
 /// A batch of records that is or will be sent to one partition.
@@ -360,7 +350,7 @@ impl ProducerBatch {
         record: &SizedRecord<'_>,
         callback: &mut Option<RecordCallback>,
         now: Instant,
-    ) -> Result<Option<Appended>, Error> {
+    ) -> Result<Option<AppendedRecord>, Error> {
         if self.aborted {
             return Ok(None);
         }
@@ -382,43 +372,30 @@ impl ProducerBatch {
             .max(RECORD_BATCH_OVERHEAD + record.size_upper_bound());
         self.last_append = now;
         let index = self.record_count;
-        let (key_size, value_size) = (
-            size_or_minus_one(record.key()),
-            size_or_minus_one(record.value()),
-        );
-        let timestamp = record.timestamp();
+        let appended = AppendedRecord {
+            index,
+            timestamp: record.timestamp(),
+            key_size: size_or_minus_one(record.key()),
+            value_size: size_or_minus_one(record.value()),
+        };
         if let Some(callback) = callback.take() {
             // Only records with a callback cost a slot here (counted above);
-            // the future itself is the shared slot plus the index.
+            // the future itself is the shared slot plus the record.
             self.thunks.push(Thunk {
-                index,
-                timestamp,
-                key_size,
-                value_size,
+                record: appended,
                 callback,
             });
         }
         self.record_count += 1;
-        Ok(Some(Appended {
-            index,
-            timestamp,
-            key_size,
-            value_size,
-        }))
+        Ok(Some(appended))
     }
 
     /// The future of a record this batch appended: its slot and the
     /// record's place in it. Made only for a caller that asked for one
     /// (cloning the slot's `Arc` and dropping it again are two locked
     /// operations per record).
-    pub(crate) fn future_for(&self, appended: Appended) -> SendFuture {
-        SendFuture::new(
-            self.result.clone(),
-            appended.index,
-            appended.timestamp,
-            appended.key_size,
-            appended.value_size,
-        )
+    pub(crate) fn future_for(&self, appended: AppendedRecord) -> SendFuture {
+        SendFuture::new(self.result.clone(), appended)
     }
 
     /// Completes the batch successfully (Java `complete`). Returns whether

@@ -32,11 +32,7 @@ impl RecordAccumulator {
     /// expire); `None` when unknown.
     pub(crate) fn next_expiry_time(&self) -> Option<Instant> {
         let next = *self.next_batch_expiry.lock();
-        let due = *self.expiry_walk_due.lock();
-        match (next, due) {
-            (Some(n), Some(d)) => Some(n.min(d)),
-            (n, d) => n.or(d),
-        }
+        next.into_iter().chain(*self.expiry_walk_due.lock()).min()
     }
 
     /// A batch came back to a deque with its creation time (a retry, the
